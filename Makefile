@@ -1,0 +1,109 @@
+# vigil: non-recursive build. Every folder contributes an objects.mk; all
+# output goes to build/ (BUILD=dir to change). Third-party code is set up
+# by tools/setup-deps.sh into build/deps/ from Debian's archive.
+#
+#   make          build/vigil.efi (installs and builds dependencies first)
+#   make run      boot the default guest under vigil in QEMU
+#   make test     every test; the last line is "N passed, N failed"
+#   make lint     layering check (who may include what) + style checks
+#   make unit     host unit tests only (ASan/UBSan)
+
+BUILD ?= build
+CROSS ?= aarch64-linux-gnu-
+CC := $(CROSS)gcc
+LD := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+HOSTCC ?= gcc
+# V=1 shows every command.
+Q := $(if $(V),,@)
+
+DEPS := $(BUILD)/deps
+DEPS_STAMP := $(DEPS)/stamps/all
+GNUEFI := $(DEPS)/gnu-efi
+NEWLIB := $(DEPS)/newlib/aarch64-none-elf
+LIBFDT_SRC := $(DEPS)/libfdt
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# Include paths, handed out per folder (see DESIGN.md, "Layout").
+INC_CORE := -Ihv/include -Iarch/arm64/include
+INC_FDT := -isystem $(LIBFDT_SRC)
+INC_EFI := -isystem $(GNUEFI)/inc -isystem $(GNUEFI)/inc/aarch64 -isystem $(GNUEFI)/inc/protocol
+
+# EL2 code never touches FP/SIMD (it holds the guest's state), is position
+# independent (the firmware relocates vigil.efi) and uses newlib's headers.
+TARGET_CFLAGS := -std=gnu11 -O2 -g -fpic -fno-stack-protector -fshort-wchar \
+	-ffreestanding -fno-common -ffunction-sections -fdata-sections \
+	-mgeneral-regs-only -fno-omit-frame-pointer \
+	-nostdinc -isystem $(NEWLIB)/include \
+	-isystem $(shell $(CC) -print-file-name=include) \
+	-DVIGIL_VERSION=\"$(VERSION)\" -MMD -MP
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
+	-Wstrict-prototypes -Wmissing-prototypes
+
+.PHONY: all deps run test unit lint bench clean guests
+all: $(BUILD)/vigil.efi
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/setup-deps.sh
+	BUILD=$(BUILD) tools/setup-deps.sh
+	@touch $@
+
+include boot/objects.mk hv/objects.mk arch/arm64/objects.mk drivers/objects.mk
+
+OBJS := $(OBJS_boot) $(OBJS_hv) $(OBJS_arch) $(OBJS_drivers)
+
+# Our code: all warnings are errors.
+$(BUILD)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(TARGET_CFLAGS) $(WARNINGS) $(CFLAGS_DIR) -c $< -o $@
+
+$(BUILD)/%.o: %.S $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(TARGET_CFLAGS) $(CFLAGS_DIR) -D__ASSEMBLER__ -c $< -o $@
+
+# Structure offsets for assembly, generated from C (asm-offsets.c).
+$(BUILD)/include/generated/asm-offsets.h: arch/arm64/asm-offsets.c arch/arm64/include/arch/types.h arch/arm64/cpu.h $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  GEN     $@"
+	$(Q)$(CC) $(TARGET_CFLAGS) $(INC_CORE) -MF /dev/null -S $< -o $@.s
+	$(Q){ echo "/* Generated from $<: do not edit. */"; \
+	  sed -n 's/.*->\([A-Z0-9_]*\) #\{0,1\}\([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
+	$(Q)mv $@.tmp $@ && rm -f $@.s
+
+# libfdt, from Debian's device-tree-compiler source: third-party code,
+# built without our warning flags.
+LIBFDT_NAMES := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror fdt_empty_tree \
+	fdt_addresses fdt_overlay
+OBJS_libfdt := $(addprefix $(BUILD)/libfdt/,$(addsuffix .o,$(LIBFDT_NAMES)))
+$(BUILD)/libfdt/%.o: $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      libfdt/$*.c"
+	$(Q)$(CC) $(TARGET_CFLAGS) -I$(LIBFDT_SRC) -c $(LIBFDT_SRC)/$*.c -o $@
+
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+
+$(BUILD)/vigil.so: $(OBJS) $(OBJS_libfdt) boot/vigil.lds
+	@echo "  LD      $@"
+	$(Q)$(LD) -nostdlib -znocombreloc -T boot/vigil.lds -shared -Bsymbolic \
+		--no-undefined --defsym=EFI_SUBSYSTEM=0xa --no-warn-rwx-segments \
+		$(GNUEFI)/lib/crt0-efi-aarch64.o $(OBJS) $(OBJS_libfdt) \
+		$(GNUEFI)/lib/libefi.a $(GNUEFI)/lib/libgnuefi.a \
+		$(NEWLIB)/lib/libc.a $(LIBGCC) -o $@
+
+$(BUILD)/vigil.efi: $(BUILD)/vigil.so
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym \
+		-j .rel -j .rela -j .rel.* -j .rela.* -j .reloc \
+		-O binary $< $@
+	@echo "built $@ ($(VERSION))"
+
+-include $(OBJS:.o=.d)
+
+include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)/boot $(BUILD)/hv $(BUILD)/arch $(BUILD)/drivers \
+		$(BUILD)/libfdt $(BUILD)/include $(BUILD)/vigil.* $(BUILD)/guests \
+		$(BUILD)/unit $(BUILD)/system

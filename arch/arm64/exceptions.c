@@ -1,0 +1,198 @@
+/*
+ * Guest exits, dispatched by exception class through a const table whose
+ * every slot defaults to injecting UNDEF (KVM's handle_exit.c pattern).
+ * Nothing the guest does may stop EL2: each handler either emulates, or
+ * hands the guest the exception real hardware would have given it.
+ */
+#include <arch_vcpu.h>
+#include <vigil/log.h>
+#include <vigil/mmio.h>
+#include <vigil/panic.h>
+#include <vigil/smccc.h>
+#include <vigil/vm.h>
+
+#include "cpu.h"
+#include "exceptions.h"
+#include "regs.h"
+#include "sysreg.h"
+#include "vcpu.h"
+
+typedef void (*exit_handler_t)(struct vcpu *vcpu, uint64_t esr);
+
+static void skip_instruction(struct vcpu *vcpu, uint64_t esr)
+{
+	vcpu_regs(vcpu)->pc += (esr & ESR_IL) ? 4 : 2;
+}
+
+static void handle_unknown(struct vcpu *vcpu, uint64_t esr)
+{
+	log_debug("vCPU %u: unhandled exit EC 0x%llx at pc 0x%llx, UNDEF "
+		  "injected",
+		  vcpu->id, (unsigned long long)ESR_EC(esr),
+		  (unsigned long long)vcpu_regs(vcpu)->pc);
+	arch_vcpu_inject_undef(vcpu);
+}
+
+static void smccc_from_regs(struct vcpu *vcpu)
+{
+	struct arch_regs *regs = vcpu_regs(vcpu);
+	struct smccc_args args = {
+		.fid = regs->x[0],
+		.a1 = regs->x[1],
+		.a2 = regs->x[2],
+		.a3 = regs->x[3],
+	};
+	regs->x[0] = (uint64_t)smccc_guest_call(vcpu, &args);
+}
+
+static void handle_hvc(struct vcpu *vcpu, uint64_t esr)
+{
+	/* ELR already points past the HVC. Only HVC #0 is SMCCC. */
+	if (ESR_ISS(esr) & 0xffff) {
+		vcpu_regs(vcpu)->x[0] = (uint64_t)SMCCC_NOT_SUPPORTED;
+		return;
+	}
+	smccc_from_regs(vcpu);
+}
+
+static void handle_smc(struct vcpu *vcpu, uint64_t esr)
+{
+	/* A trapped SMC returns to the SMC itself: step over it first. */
+	skip_instruction(vcpu, esr);
+	if (ESR_ISS(esr) & 0xffff) {
+		vcpu_regs(vcpu)->x[0] = (uint64_t)SMCCC_NOT_SUPPORTED;
+		return;
+	}
+	smccc_from_regs(vcpu);
+}
+
+static void handle_wfx(struct vcpu *vcpu, uint64_t esr)
+{
+	/* Only trapped when vigil needs the CPU back; resume after it. */
+	skip_instruction(vcpu, esr);
+}
+
+static uint64_t fault_ipa(const struct vcpu *vcpu)
+{
+	return ((vcpu->arch.hpfar & HPFAR_FIPA_MASK) << 8) |
+	       (vcpu->arch.far & 0xfff);
+}
+
+static void handle_dabt(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_regs *regs = vcpu_regs(vcpu);
+	uint64_t ipa = fault_ipa(vcpu);
+	bool write = esr & ESR_DABT_WNR;
+
+	/*
+	 * Without a valid syndrome (ISV = 0: load/store pair, writeback,
+	 * SIMD...) the access cannot be emulated safely: treat it as a bus
+	 * error, as a real device behind an unsupported access would.
+	 */
+	if (esr & ESR_DABT_ISV) {
+		unsigned int size = 1U << ESR_DABT_SAS(esr);
+		unsigned int rt = ESR_DABT_SRT(esr);
+		struct mmio_access acc = {
+			.addr = ipa_init(ipa),
+			.size = (uint8_t)size,
+			.write = write,
+		};
+
+		if (write) {
+			uint64_t v = rt == 31 ? 0 : regs->x[rt];
+			acc.value = size == 8 ? v : v & ((1UL << (size * 8)) - 1);
+		}
+		if (mmio_dispatch(&vcpu->vm->mmio, vcpu, &acc)) {
+			if (!write && rt != 31) {
+				uint64_t v = acc.value;
+				if ((esr & ESR_DABT_SSE) && size < 8) {
+					unsigned int shift = 64 - size * 8;
+					v = (uint64_t)((int64_t)(v << shift) >> shift);
+				}
+				if (!(esr & ESR_DABT_SF))
+					v &= 0xffffffffUL;
+				regs->x[rt] = v;
+			}
+			vcpu->stats.mmio++;
+			skip_instruction(vcpu, esr);
+			return;
+		}
+	}
+
+	log_info("vCPU %u: %s of unmapped IPA 0x%llx at pc 0x%llx: "
+		 "abort injected",
+		 vcpu->id, write ? "write" : "read", (unsigned long long)ipa,
+		 (unsigned long long)regs->pc);
+	vcpu_inject_data_abort(vcpu, vcpu->arch.far, write);
+}
+
+static void handle_iabt(struct vcpu *vcpu, uint64_t esr)
+{
+	(void)esr;
+	log_info("vCPU %u: instruction fetch from unmapped IPA 0x%llx: "
+		 "abort injected",
+		 vcpu->id, (unsigned long long)fault_ipa(vcpu));
+	vcpu_inject_prefetch_abort(vcpu, vcpu->arch.far);
+}
+
+/* Every slot first gets the default, then the handled classes override it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+static const exit_handler_t exit_handlers[EC_MAX + 1] = {
+	[0 ... EC_MAX] = handle_unknown,
+	[EC_WFX] = handle_wfx,
+	[EC_HVC64] = handle_hvc,
+	[EC_SMC64] = handle_smc,
+	[EC_SYS64] = handle_sysreg_trap,
+	[EC_IABT_LOW] = handle_iabt,
+	[EC_DABT_LOW] = handle_dabt,
+};
+#pragma GCC diagnostic pop
+
+void arm64_guest_sync(struct arch_regs *regs)
+{
+	struct vcpu *vcpu = this_cpu()->vcpu;
+	uint64_t esr = read_esr_el2();
+
+	(void)regs;
+	vcpu->arch.esr = esr;
+	vcpu->arch.far = read_far_el2();
+	vcpu->arch.hpfar = read_hpfar_el2();
+	vcpu->stats.exits++;
+	vcpu->stats.exits_by_class[ESR_EC(esr)]++;
+	exit_handlers[ESR_EC(esr)](vcpu, esr);
+	vcpu_exit_epilogue(vcpu);
+}
+
+void arm64_guest_irq(struct arch_regs *regs)
+{
+	struct vcpu *vcpu = this_cpu()->vcpu;
+
+	(void)regs;
+	vcpu->stats.exits++;
+	arm64_handle_irq();
+	vcpu_exit_epilogue(vcpu);
+}
+
+void arm64_guest_serror(struct arch_regs *regs)
+{
+	struct vcpu *vcpu = this_cpu()->vcpu;
+
+	(void)regs;
+	vcpu->stats.exits++;
+	/* An SError is asynchronous: the guest caused it, the guest gets it. */
+	log_info("vCPU %u: SError (ESR 0x%llx) taken at EL2, ignored",
+		 vcpu->id, (unsigned long long)read_esr_el2());
+	vcpu_exit_epilogue(vcpu);
+}
+
+void arm64_el2_fault(struct arch_regs *regs, uint64_t kind)
+{
+	static const char *const kinds[] = {"synchronous", "IRQ", "FIQ",
+					    "SError"};
+	panic("%s exception in vigil at 0x%llx: ESR 0x%llx FAR 0x%llx",
+	      kinds[kind & 3], (unsigned long long)read_elr_el2(),
+	      (unsigned long long)read_esr_el2(),
+	      (unsigned long long)read_far_el2());
+	(void)regs;
+}

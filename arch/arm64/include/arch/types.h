@@ -1,0 +1,57 @@
+/* arm64 types embedded by the core: guest registers and per-vCPU state. */
+#ifndef ARCH_ARM64_TYPES_H
+#define ARCH_ARM64_TYPES_H
+
+#include <stdint.h>
+
+/*
+ * The guest's general-purpose state as the exception vectors save it.
+ * While the guest runs, SP_EL2 points at this frame (the top of the CPU's
+ * EL2 stack), so the vectors need no pointer load to find it. Offsets are
+ * checked against entry.S by asm-offsets.h.
+ */
+struct arch_regs {
+	uint64_t x[31];
+	uint64_t pc;     /* ELR_EL2 */
+	uint64_t pstate; /* SPSR_EL2 */
+	uint64_t pad;    /* keep the frame a multiple of 16 bytes */
+};
+
+/* EL1 and EL0 system registers that belong to the guest. */
+enum arch_el1_sysreg {
+	EL1_SCTLR, EL1_ACTLR, EL1_CPACR, EL1_TTBR0, EL1_TTBR1, EL1_TCR,
+	EL1_ESR, EL1_AFSR0, EL1_AFSR1, EL1_FAR, EL1_MAIR, EL1_AMAIR,
+	EL1_VBAR, EL1_CONTEXTIDR, EL1_TPIDR, EL0_TPIDR, EL0_TPIDRRO,
+	EL1_CNTKCTL, EL1_PAR, EL0_SP, EL1_SP, EL1_ELR, EL1_SPSR, EL1_CSSELR,
+	EL1_MDSCR, EL0_CNTV_CTL, EL0_CNTV_CVAL,
+	EL1_NR_SYSREGS,
+};
+
+struct arch_fpsimd {
+	__uint128_t v[32];
+	uint64_t fpsr;
+	uint64_t fpcr;
+};
+
+struct arch_vcpu {
+	struct arch_regs *regs; /* the frame at the top of this CPU's stack */
+	uint64_t hcr_el2;
+	/*
+	 * With one vCPU pinned per physical CPU, EL1 system registers and
+	 * FP/SIMD stay live in hardware across exits (vigil's own code never
+	 * touches them). They are copied here only when the full context is
+	 * needed in memory: pause (for the debugger) and reset.
+	 */
+	uint64_t sysregs[EL1_NR_SYSREGS];
+	struct arch_fpsimd fpsimd;
+	/* Syndrome of the exit being handled. */
+	uint64_t esr;
+	uint64_t far;
+	uint64_t hpfar;
+};
+
+typedef struct {
+	volatile uint32_t locked;
+} arch_spinlock_t;
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * vigil.cfg parser: "key = value" lines, '#' starts a comment, blank lines
+ * ignored. Values run to the end of the line (trailing blanks trimmed) so a
+ * kernel command line needs no quoting. Decode-then-act: the whole file is
+ * parsed into a scratch copy, which replaces the caller's only on success.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vigil/config.h>
+
+void config_defaults(struct vigil_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory = CONFIG_DEFAULT_MEMORY;
+	cfg->log = LOG_INFO;
+}
+
+bool config_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return false;
+	for (; isdigit((unsigned char)*p); p++) {
+		uint64_t digit = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+
+	unsigned int shift = 0;
+	switch (toupper((unsigned char)*p)) {
+	case '\0':
+		break;
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return false;
+	}
+	if (*p != '\0') {
+		p++;
+		/* Accept "512M" and "512MiB"/"512MB" alike. */
+		if (strcmp(p, "iB") == 0 || strcmp(p, "B") == 0)
+			p += strlen(p);
+		if (*p != '\0')
+			return false;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*out = v << shift;
+	return true;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool set_string(char *dst, size_t cap, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len >= cap)
+		return false;
+	memcpy(dst, value, len + 1);
+	return true;
+}
+
+enum key_kind { KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG };
+
+struct key_desc {
+	const char *name;
+	enum key_kind kind;
+	size_t offset;
+};
+
+static const struct key_desc keys[] = {
+	{"kernel", KEY_PATH, offsetof(struct vigil_config, kernel)},
+	{"initrd", KEY_PATH, offsetof(struct vigil_config, initrd)},
+	{"dtb", KEY_PATH, offsetof(struct vigil_config, dtb)},
+	{"cmdline", KEY_CMDLINE, offsetof(struct vigil_config, cmdline)},
+	{"vcpus", KEY_VCPUS, offsetof(struct vigil_config, vcpus)},
+	{"memory", KEY_MEMORY, offsetof(struct vigil_config, memory)},
+	{"log", KEY_LOG, offsetof(struct vigil_config, log)},
+};
+
+/* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
+#define CONFIG_MIN_MEMORY (4UL << 20)
+
+static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
+		      const char *value, char *why, size_t why_len)
+{
+	char *field = (char *)cfg + k->offset;
+
+	switch (k->kind) {
+	case KEY_PATH:
+		if (*value == '\0') {
+			snprintf(why, why_len, "empty path");
+			return false;
+		}
+		if (!set_string(field, CONFIG_PATH_MAX, value)) {
+			snprintf(why, why_len, "path longer than %d bytes",
+				 CONFIG_PATH_MAX - 1);
+			return false;
+		}
+		return true;
+	case KEY_CMDLINE:
+		if (!set_string(field, CONFIG_CMDLINE_MAX, value)) {
+			snprintf(why, why_len, "longer than %d bytes",
+				 CONFIG_CMDLINE_MAX - 1);
+			return false;
+		}
+		return true;
+	case KEY_VCPUS: {
+		uint32_t n;
+		if (!parse_u32(value, &n) || n == 0) {
+			snprintf(why, why_len,
+				 "'%s' is not a positive whole number", value);
+			return false;
+		}
+		cfg->vcpus = n;
+		return true;
+	}
+	case KEY_MEMORY: {
+		uint64_t size;
+		if (!config_parse_size(value, &size)) {
+			snprintf(why, why_len,
+				 "'%s' is not a size (examples: 512M, 1G)",
+				 value);
+			return false;
+		}
+		if (size < CONFIG_MIN_MEMORY || !IS_ALIGNED(size, SZ_2M)) {
+			snprintf(why, why_len,
+				 "'%s' must be a multiple of 2M and at least 4M",
+				 value);
+			return false;
+		}
+		cfg->memory = size;
+		return true;
+	}
+	case KEY_LOG:
+		if (strcmp(value, "quiet") == 0)
+			cfg->log = LOG_QUIET;
+		else if (strcmp(value, "info") == 0)
+			cfg->log = LOG_INFO;
+		else if (strcmp(value, "debug") == 0)
+			cfg->log = LOG_DEBUG;
+		else {
+			snprintf(why, why_len,
+				 "'%s' is not one of quiet, info, debug", value);
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+bool config_parse(const char *text, size_t len, struct vigil_config *cfg,
+		  char err[CONFIG_ERROR_MAX])
+{
+	struct vigil_config scratch;
+	char line[CONFIG_CMDLINE_MAX + 64];
+	unsigned int lineno = 0;
+	size_t pos = 0;
+
+	config_defaults(&scratch);
+	err[0] = '\0';
+
+	while (pos < len) {
+		size_t start = pos, n;
+
+		while (pos < len && text[pos] != '\n')
+			pos++;
+		n = pos - start;
+		pos++; /* skip the newline */
+		lineno++;
+
+		if (n >= sizeof(line)) {
+			snprintf(err, CONFIG_ERROR_MAX,
+				 "vigil.cfg:%u: line too long", lineno);
+			return false;
+		}
+		memcpy(line, text + start, n);
+		line[n] = '\0';
+		if (memchr(line, '\0', n) != NULL) {
+			snprintf(err, CONFIG_ERROR_MAX,
+				 "vigil.cfg:%u: NUL byte in line", lineno);
+			return false;
+		}
+
+		/* '#' starts a comment only at the start of a line or after a
+		 * blank, so "cmdline = a#b" keeps its '#'. */
+		for (char *c = line; *c; c++) {
+			if (*c == '#' &&
+			    (c == line || c[-1] == ' ' || c[-1] == '\t')) {
+				*c = '\0';
+				break;
+			}
+		}
+
+		char *s = trim(line);
+		if (*s == '\0')
+			continue;
+
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, CONFIG_ERROR_MAX,
+				 "vigil.cfg:%u: expected 'key = value', got '%.40s'",
+				 lineno, s);
+			return false;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *value = trim(eq + 1);
+
+		const struct key_desc *k = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+			if (strcmp(keys[i].name, key) == 0) {
+				k = &keys[i];
+				break;
+			}
+		}
+		if (k == NULL) {
+			snprintf(err, CONFIG_ERROR_MAX,
+				 "vigil.cfg:%u: unknown key '%.40s'", lineno,
+				 key);
+			return false;
+		}
+
+		char why[96];
+		if (!apply_key(&scratch, k, value, why, sizeof(why))) {
+			snprintf(err, CONFIG_ERROR_MAX, "vigil.cfg:%u: %s: %s",
+				 lineno, k->name, why);
+			return false;
+		}
+	}
+
+	if (scratch.kernel[0] == '\0') {
+		snprintf(err, CONFIG_ERROR_MAX,
+			 "vigil.cfg: kernel: missing (say which image to boot, "
+			 "e.g. 'kernel = Image')");
+		return false;
+	}
+	*cfg = scratch;
+	return true;
+}

@@ -1,0 +1,37 @@
+/*
+ * vCPU operations the core needs: reset, register access for PSCI and the
+ * debugger, exception injection, and entering the guest.
+ */
+#ifndef VIGIL_ARCH_VCPU_H
+#define VIGIL_ARCH_VCPU_H
+
+#include <arch_types.h>
+#include <vigil/types.h>
+
+struct vcpu;
+
+/* One-time set-up of the vCPU's arch state on its own CPU. */
+void arch_vcpu_init(struct vcpu *vcpu);
+
+/*
+ * Architectural reset of the vCPU into the guest's EL1 with the MMU off,
+ * interrupts masked, PC = entry and the first argument register = arg
+ * (PSCI CPU_ON and the primary boot use this).
+ */
+void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t arg);
+
+/* Enter the guest on this CPU for the first time; never returns. */
+void arch_vcpu_enter(struct vcpu *vcpu) __attribute__((noreturn));
+
+uint64_t arch_vcpu_get_gpr(const struct vcpu *vcpu, unsigned int n);
+void arch_vcpu_set_gpr(struct vcpu *vcpu, unsigned int n, uint64_t val);
+uint64_t arch_vcpu_get_pc(const struct vcpu *vcpu);
+
+/* Save/restore what stays live in hardware between exits (see vm.h). */
+void arch_vcpu_save_full(struct vcpu *vcpu);
+void arch_vcpu_restore_full(struct vcpu *vcpu);
+
+/* Inject an undefined-instruction exception at the guest's PC. */
+void arch_vcpu_inject_undef(struct vcpu *vcpu);
+
+#endif

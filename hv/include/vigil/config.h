@@ -1,0 +1,49 @@
+/*
+ * vigil.cfg: the configuration file read from the boot volume.
+ *
+ * The parser is pure (no I/O): boot/ reads the file and hands the text over.
+ * Every line is validated before the configuration is accepted, so a broken
+ * file never leaves a half-applied configuration behind.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <vigil/types.h>
+
+#define CONFIG_PATH_MAX 256
+#define CONFIG_CMDLINE_MAX 1024
+#define CONFIG_ERROR_MAX 192
+
+enum log_level {
+	LOG_QUIET = 0, /* only fatal messages */
+	LOG_INFO = 1,
+	LOG_DEBUG = 2,
+};
+
+struct vigil_config {
+	char kernel[CONFIG_PATH_MAX]; /* required */
+	char initrd[CONFIG_PATH_MAX]; /* "" = none */
+	char dtb[CONFIG_PATH_MAX];    /* "" = the firmware's DTB */
+	char cmdline[CONFIG_CMDLINE_MAX];
+	uint32_t vcpus;  /* 0 = one per physical CPU */
+	uint64_t memory; /* bytes of guest RAM */
+	enum log_level log;
+};
+
+#define CONFIG_DEFAULT_MEMORY (256UL << 20)
+
+/* Fill cfg with defaults (no kernel). */
+void config_defaults(struct vigil_config *cfg);
+
+/*
+ * Parse len bytes of vigil.cfg text into *cfg. On success returns true and
+ * *cfg is replaced. On failure returns false, leaves *cfg untouched and
+ * writes one human-readable message naming the line and key into err.
+ */
+bool config_parse(const char *text, size_t len, struct vigil_config *cfg,
+		  char err[CONFIG_ERROR_MAX]);
+
+/* Parse a size such as "512M", "1G", "4096", "64K". */
+bool config_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * The machine vigil runs on, as read from the firmware's device tree:
+ * physical CPUs and the guest's device-tree fix-ups.
+ */
+#ifndef VIGIL_PLATFORM_H
+#define VIGIL_PLATFORM_H
+
+#include <arch_cpu.h>
+#include <vigil/types.h>
+
+struct platform_cpus {
+	uint64_t hwid[MAX_CPUS]; /* hwid[0] is the boot CPU */
+	uint32_t count;
+	uint32_t ignored; /* CPUs beyond MAX_CPUS */
+};
+
+/*
+ * Collect the CPUs of the device tree, the boot CPU (boot_hwid) first.
+ * Returns false with a message in err when the tree has no usable /cpus.
+ */
+bool platform_read_cpus(const void *fdt, uint64_t boot_hwid,
+			struct platform_cpus *cpus, char *err, size_t err_len);
+
+/* Device-tree fix-ups for the guest. */
+struct guest_dt_params {
+	struct mem_range ram;
+	const char *cmdline;       /* NULL: keep the source's bootargs */
+	struct mem_range initrd;   /* size 0: none */
+	const uint64_t *cpu_hwids; /* CPUs the guest gets */
+	uint32_t nr_cpus;
+	const struct mem_range *hidden; /* host devices the guest must not see */
+	uint32_t nr_hidden;
+};
+
+/*
+ * Write the guest's device tree into dst (dst_size bytes) from the source
+ * tree src: memory = guest RAM only, PSCI over HVC, /chosen from the
+ * configuration, only the guest's CPUs, hidden devices removed. Returns
+ * false with a message in err on a malformed source or a full buffer.
+ */
+bool guest_dt_build(const void *src, void *dst, size_t dst_size,
+		    const struct guest_dt_params *p, char *err,
+		    size_t err_len);
+
+/* Host devices vigil keeps for itself (removed from the guest's tree). */
+bool platform_hide_device(uint64_t base, uint64_t size);
+
+const struct mem_range *platform_hidden_devices(uint32_t *count);
+
+/*
+ * First register range of the first enabled device compatible with
+ * compatible; with prefer_stdout, the /chosen stdout-path device wins if it
+ * is compatible. Addresses of root-level and 1:1-mapped buses only.
+ */
+bool platform_find_device(const void *fdt, const char *compatible,
+			  bool prefer_stdout, struct mem_range *reg);
+
+/* The firmware's device tree, for drivers looking for their device. */
+const void *platform_fdt(void);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * The one guest: its RAM, its vCPUs (one pinned to each physical CPU) and
+ * its emulated devices.
+ */
+#ifndef VIGIL_VM_H
+#define VIGIL_VM_H
+
+#include <arch_types.h>
+#include <vigil/mmio.h>
+#include <vigil/types.h>
+
+#define VM_MAX_VCPUS 8
+
+enum vcpu_power {
+	VCPU_OFF = 0,
+	VCPU_ON_PENDING, /* CPU_ON accepted, the physical CPU has not started it yet */
+	VCPU_ON,
+};
+
+/* Exit counters, indexed by exception class where that makes sense. */
+struct vcpu_stats {
+	uint64_t exits;
+	uint64_t exits_by_class[64];
+	uint64_t mmio;
+	uint64_t smccc;
+	uint64_t injected;
+};
+
+struct vm;
+
+struct vcpu {
+	/* Arch state first: the exception vectors find it through the CPU. */
+	struct arch_vcpu arch;
+	struct vm *vm;
+	uint32_t id;
+	uint64_t mpidr; /* what the guest reads in MPIDR_EL1 */
+
+	/*
+	 * Power state machine, written by other CPUs (CPU_ON) and by this
+	 * one (CPU_OFF, start). Guarded by vm->power_lock.
+	 */
+	volatile enum vcpu_power power;
+	uint64_t on_entry;
+	uint64_t on_context;
+
+	/* Pause/resume: see vcpu_pause(). */
+	volatile bool pause_requested;
+	volatile bool paused;
+
+	struct vcpu_stats stats;
+};
+
+struct vm {
+	struct mem_range ram;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	uint32_t nr_vcpus;
+	struct mmio_registry mmio;
+	arch_spinlock_t power_lock;
+	uint64_t dtb_ipa;
+};
+
+extern struct vm the_vm;
+
+struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
+bool vm_ipa_is_ram(const struct vm *vm, uint64_t ipa, uint64_t len);
+
+/*
+ * Run the vCPU pinned to the calling physical CPU, starting it at
+ * (entry, context) when it is powered on. Never returns.
+ */
+void vcpu_run_pinned(struct vcpu *vcpu) __attribute__((noreturn));
+
+/*
+ * Called by the arch layer on the vCPU's own CPU, after every exit has been
+ * handled and before the guest is resumed. Cheap when nothing is pending.
+ */
+void vcpu_exit_epilogue(struct vcpu *vcpu);
+
+/* Park this physical CPU until its vCPU is powered on again. */
+void vcpu_power_off_self(struct vcpu *vcpu) __attribute__((noreturn));
+
+/*
+ * Pause/resume primitive for the debugger: vcpu_pause() asks the vCPU to
+ * stop at its next exit, with its full context (GPRs, EL1 system registers,
+ * FP/SIMD) saved in struct vcpu; vcpu_resume() lets it go on with whatever
+ * that context then holds.
+ */
+void vcpu_pause(struct vcpu *vcpu);
+void vcpu_resume(struct vcpu *vcpu);
+
+
+
+/* Per-vCPU counters at SYSTEM_OFF/RESET (log level debug). */
+void vm_report_stats(const struct vm *vm);
+#endif

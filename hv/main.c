@@ -1,0 +1,151 @@
+/*
+ * hv_main(): from the boot_info that boot/ prepared to a running guest.
+ *
+ * Order matters: vigil's own address space first (nothing may depend on
+ * the firmware's page tables after that), then the console so that errors
+ * can be seen, then the guest's memory, devices and device tree, and the
+ * secondary CPUs last, when everything they read is in place.
+ */
+#include <string.h>
+
+#include <arch_cpu.h>
+#include <arch_firmware.h>
+#include <arch_mm.h>
+#include <arch_vcpu.h>
+#include <vigil/boot_info.h>
+#include <vigil/init.h>
+#include <vigil/log.h>
+#include <vigil/panic.h>
+#include <vigil/platform.h>
+#include <vigil/pool.h>
+#include <vigil/vm.h>
+
+/* Bounds of the init-call table, from the linker script. */
+extern const struct hv_init_call __hv_init_start[], __hv_init_end[];
+
+#define HEAP_SIZE (2UL << 20)
+
+static bool run_init_calls(const void *fdt, struct vm *vm)
+{
+	for (const struct hv_init_call *c = __hv_init_start; c < __hv_init_end;
+	     c++) {
+		if (!c->fn(fdt, vm)) {
+			log_always("start-up failed in %s", c->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void setup_vcpus(struct vm *vm, const struct platform_cpus *cpus,
+			uint32_t wanted)
+{
+	vm->nr_vcpus = wanted;
+	for (uint32_t i = 0; i < wanted; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->id = i;
+		v->mpidr = cpus->hwid[i];
+		v->power = VCPU_OFF;
+	}
+}
+
+static bool build_guest_dt(const struct boot_info *info, struct vm *vm,
+			   const struct platform_cpus *cpus)
+{
+	char err[160];
+	uint32_t nr_hidden;
+	struct guest_dt_params p = {
+		.ram = info->guest_ram,
+		.cmdline = info->cfg.cmdline[0] ? info->cfg.cmdline : NULL,
+		.initrd = info->guest_initrd,
+		.cpu_hwids = cpus->hwid,
+		.nr_cpus = vm->nr_vcpus,
+	};
+
+	p.hidden = platform_hidden_devices(&nr_hidden);
+	p.nr_hidden = nr_hidden;
+	if (!guest_dt_build(info->dtb, (void *)info->guest_dtb_slot.base,
+			    info->guest_dtb_slot.size, &p, err, sizeof(err))) {
+		log_always("guest device tree: %s", err);
+		return false;
+	}
+	vm->dtb_ipa = info->guest_dtb_slot.base;
+	return true;
+}
+
+/* The guest could not be started: leave the machine in a clean state. */
+static void __attribute__((noreturn)) boot_failed(void)
+{
+	log_always("cannot start the guest; powering off");
+	arch_fw_system_off();
+}
+
+void hv_main(const struct boot_info *info)
+{
+	static struct platform_cpus cpus;
+	struct vm *vm = &the_vm;
+	char err[160];
+
+	log_set_level(info->cfg.log);
+	pool_init(&info->hv_pool);
+	arch_mm_init(info);
+
+	void *heap = pool_alloc_pages(HEAP_SIZE / PAGE_SIZE);
+	if (heap == NULL)
+		panic("hypervisor pool too small for the heap");
+	heap_init(heap, HEAP_SIZE);
+
+	if (!platform_read_cpus(info->dtb, arch_cpu_hwid(), &cpus, err,
+				sizeof(err))) {
+		log_always("device tree: %s", err);
+		boot_failed();
+	}
+
+	uint32_t wanted = info->cfg.vcpus ? info->cfg.vcpus : cpus.count;
+	if (wanted > cpus.count) {
+		log_always("config: vcpus = %u, but this machine has %u CPU%s",
+			   wanted, cpus.count, cpus.count == 1 ? "" : "s");
+		boot_failed();
+	}
+	if (cpus.ignored)
+		log_warn("%u CPUs beyond the first %u are left to the firmware",
+			 cpus.ignored, MAX_CPUS);
+
+	vm->ram = info->guest_ram;
+	setup_vcpus(vm, &cpus, wanted);
+	if (!run_init_calls(info->dtb, vm))
+		boot_failed();
+
+	log_info("guest RAM 0x%llx-0x%llx, %u vCPU%s, entry 0x%llx",
+		 (unsigned long long)vm->ram.base,
+		 (unsigned long long)(vm->ram.base + vm->ram.size - 1), wanted,
+		 wanted == 1 ? "" : "s",
+		 (unsigned long long)info->guest_entry);
+
+	if (!arch_stage2_map_identity(ipa_init(vm->ram.base), vm->ram.size,
+				      MM_NORMAL))
+		panic("stage 2: cannot map guest RAM");
+	if (!build_guest_dt(info, vm, &cpus))
+		boot_failed();
+
+	for (uint32_t i = 1; i < wanted; i++) {
+		if (!arch_cpu_start(i, cpus.hwid[i])) {
+			log_always("CPU %u (MPIDR 0x%llx) did not start", i,
+				   (unsigned long long)cpus.hwid[i]);
+			boot_failed();
+		}
+	}
+
+	/* The boot vCPU starts the way PSCI CPU_ON starts the others. */
+	struct vcpu *boot_vcpu = &vm->vcpus[0];
+	boot_vcpu->on_entry = info->guest_entry;
+	boot_vcpu->on_context = vm->dtb_ipa;
+	boot_vcpu->power = VCPU_ON_PENDING;
+	vcpu_run_pinned(boot_vcpu);
+}
+
+void hv_secondary_main(uint32_t index)
+{
+	vcpu_run_pinned(&the_vm.vcpus[index]);
+}

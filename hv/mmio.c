@@ -1,0 +1,58 @@
+/*
+ * MMIO emulation registry: a small table of non-overlapping ranges. Lookups
+ * are linear; there are a handful of emulated devices and MMIO exits are
+ * dominated by the trap itself.
+ */
+#include <vigil/log.h>
+#include <vigil/mmio.h>
+
+static bool overlaps(const struct mmio_region *r, uint64_t base, uint64_t size)
+{
+	return base < r->base + r->size && r->base < base + size;
+}
+
+bool mmio_register(struct mmio_registry *reg, const struct mmio_region *r)
+{
+	if (r->size == 0 || r->base + r->size < r->base) {
+		log_warn("mmio: %s: empty or wrapping range", r->name);
+		return false;
+	}
+	if (reg->count == MMIO_MAX_REGIONS) {
+		log_warn("mmio: %s: registry full", r->name);
+		return false;
+	}
+	for (uint32_t i = 0; i < reg->count; i++) {
+		if (overlaps(&reg->regions[i], r->base, r->size)) {
+			log_warn("mmio: %s overlaps %s", r->name,
+				 reg->regions[i].name);
+			return false;
+		}
+	}
+	reg->regions[reg->count++] = *r;
+	return true;
+}
+
+const struct mmio_region *mmio_find(const struct mmio_registry *reg,
+				    uint64_t addr, uint64_t size)
+{
+	for (uint32_t i = 0; i < reg->count; i++) {
+		const struct mmio_region *r = &reg->regions[i];
+		if (addr >= r->base && addr - r->base < r->size &&
+		    size <= r->size - (addr - r->base))
+			return r;
+	}
+	return NULL;
+}
+
+bool mmio_dispatch(const struct mmio_registry *reg, struct vcpu *vcpu,
+		   struct mmio_access *acc)
+{
+	uint64_t addr = ipa_addr(acc->addr);
+	const struct mmio_region *r = mmio_find(reg, addr, acc->size);
+
+	if (r == NULL)
+		return false;
+	if (!acc->write)
+		acc->value = 0;
+	return r->access(vcpu, acc, addr - r->base, r->priv);
+}

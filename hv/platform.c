@@ -1,0 +1,146 @@
+/* The machine as the firmware's device tree describes it. */
+#include <stdio.h>
+#include <string.h>
+
+#include <libfdt.h>
+#include <vigil/platform.h>
+
+#define PLATFORM_MAX_HIDDEN 8
+
+static struct mem_range hidden[PLATFORM_MAX_HIDDEN];
+static uint32_t nr_hidden;
+static const void *host_fdt;
+
+/* Read one #address-cells sized value. */
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < cells; i++)
+		v = (v << 32) | fdt32_to_cpu(p[i]);
+	return v;
+}
+
+bool platform_read_cpus(const void *fdt, uint64_t boot_hwid,
+			struct platform_cpus *cpus, char *err, size_t err_len)
+{
+	int cpus_node, node, len, ac;
+	bool boot_seen = false;
+
+	memset(cpus, 0, sizeof(*cpus));
+	host_fdt = fdt;
+	cpus_node = fdt_path_offset(fdt, "/cpus");
+	if (cpus_node < 0) {
+		snprintf(err, err_len, "device tree has no /cpus node");
+		return false;
+	}
+	ac = fdt_address_cells(fdt, cpus_node);
+	if (ac < 1 || ac > 2) {
+		snprintf(err, err_len, "/cpus: bad #address-cells");
+		return false;
+	}
+
+	/* Slot 0 is the boot CPU; the others follow in tree order. */
+	cpus->count = 1;
+	cpus->hwid[0] = boot_hwid;
+	fdt_for_each_subnode(node, fdt, cpus_node)
+	{
+		const char *type = fdt_getprop(fdt, node, "device_type", &len);
+		if (type == NULL || strcmp(type, "cpu") != 0)
+			continue;
+		const char *status = fdt_getprop(fdt, node, "status", &len);
+		if (status != NULL && strcmp(status, "okay") != 0 &&
+		    strcmp(status, "ok") != 0)
+			continue;
+		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+		if (reg == NULL || len < ac * 4)
+			continue;
+		uint64_t hwid = read_cells(reg, ac);
+		if (hwid == boot_hwid) {
+			boot_seen = true;
+			continue;
+		}
+		if (cpus->count == MAX_CPUS) {
+			cpus->ignored++;
+			continue;
+		}
+		cpus->hwid[cpus->count++] = hwid;
+	}
+	if (!boot_seen) {
+		snprintf(err, err_len,
+			 "the boot CPU (MPIDR 0x%llx) is not in /cpus",
+			 (unsigned long long)boot_hwid);
+		return false;
+	}
+	return true;
+}
+
+bool platform_hide_device(uint64_t base, uint64_t size)
+{
+	if (nr_hidden == PLATFORM_MAX_HIDDEN)
+		return false;
+	hidden[nr_hidden++] = (struct mem_range){base, size};
+	return true;
+}
+
+const void *platform_fdt(void)
+{
+	return host_fdt;
+}
+
+const struct mem_range *platform_hidden_devices(uint32_t *count)
+{
+	*count = nr_hidden;
+	return hidden;
+}
+
+static bool node_enabled(const void *fdt, int node)
+{
+	int len;
+	const char *status = fdt_getprop(fdt, node, "status", &len);
+	return status == NULL || strcmp(status, "okay") == 0 ||
+	       strcmp(status, "ok") == 0;
+}
+
+static bool node_reg(const void *fdt, int node, struct mem_range *reg)
+{
+	int parent = fdt_parent_offset(fdt, node), len;
+	if (parent < 0)
+		return false;
+	int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
+	const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
+	if (p == NULL || ac < 1 || ac > 2 || sc < 0 || sc > 2 ||
+	    len < (ac + sc) * 4)
+		return false;
+	reg->base = read_cells(p, ac);
+	reg->size = sc ? read_cells(p + ac, sc) : 0;
+	return true;
+}
+
+bool platform_find_device(const void *fdt, const char *compatible,
+			  bool prefer_stdout, struct mem_range *reg)
+{
+	int node, len;
+
+	if (prefer_stdout) {
+		int chosen = fdt_path_offset(fdt, "/chosen");
+		const char *path =
+			chosen >= 0 ? fdt_getprop(fdt, chosen, "stdout-path", &len)
+				    : NULL;
+		if (path != NULL) {
+			/* "path:options": only the path names the node. */
+			const char *colon = strchr(path, ':');
+			int n = colon ? (int)(colon - path) : (int)strlen(path);
+			node = fdt_path_offset_namelen(fdt, path, n);
+			if (node >= 0 &&
+			    fdt_node_check_compatible(fdt, node, compatible) == 0 &&
+			    node_enabled(fdt, node) && node_reg(fdt, node, reg))
+				return true;
+		}
+	}
+	for (node = fdt_node_offset_by_compatible(fdt, -1, compatible); node >= 0;
+	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
+		if (node_enabled(fdt, node) && node_reg(fdt, node, reg))
+			return true;
+	}
+	return false;
+}

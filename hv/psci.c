@@ -1,0 +1,167 @@
+/*
+ * The guest's PSCI 1.1 (DEN0022), over HVC or SMC alike. vCPUs are pinned
+ * one to one on physical CPUs, so CPU_ON only flips a vCPU's power state and
+ * wakes the physical CPU that is parked for it; vigil never calls firmware
+ * CPU_ON on the guest's behalf.
+ */
+#include <arch_cpu.h>
+#include <arch_firmware.h>
+#include <arch_vcpu.h>
+#include <vigil/log.h>
+#include <vigil/smccc.h>
+#include <vigil/vm.h>
+
+/* MPIDR affinity fields Aff3..Aff0; everything else must be zero. */
+#define MPIDR_AFF_MASK 0xff00ffffffULL
+
+static uint64_t affinity_mask_from_level(uint64_t level)
+{
+	/* Level n ignores Aff(n-1)..Aff0. */
+	static const uint64_t masks[] = {
+		0xff00ffffffULL, 0xff00ffff00ULL, 0xff00ff0000ULL,
+		0xff00000000ULL,
+	};
+	return masks[level];
+}
+
+static int64_t psci_cpu_on(struct vcpu *caller, uint64_t target,
+			   uint64_t entry, uint64_t context)
+{
+	struct vm *vm = caller->vm;
+	struct vcpu *vcpu;
+	int64_t ret;
+
+	if (target & ~MPIDR_AFF_MASK)
+		return PSCI_E_INVALID_PARAMETERS;
+	vcpu = vm_find_vcpu_by_mpidr(vm, target);
+	if (vcpu == NULL)
+		return PSCI_E_INVALID_PARAMETERS;
+	if (!IS_ALIGNED(entry, 4) || !vm_ipa_is_ram(vm, entry, 4))
+		return PSCI_E_INVALID_ADDRESS;
+
+	arch_spin_lock(&vm->power_lock);
+	switch (vcpu->power) {
+	case VCPU_ON:
+		ret = PSCI_E_ALREADY_ON;
+		break;
+	case VCPU_ON_PENDING:
+		ret = PSCI_E_ON_PENDING;
+		break;
+	case VCPU_OFF:
+	default:
+		vcpu->on_entry = entry;
+		vcpu->on_context = context;
+		vcpu->power = VCPU_ON_PENDING;
+		ret = PSCI_SUCCESS;
+		break;
+	}
+	arch_spin_unlock(&vm->power_lock);
+
+	if (ret == PSCI_SUCCESS)
+		arch_cpu_send_event();
+	return ret;
+}
+
+static int64_t psci_affinity_info(struct vm *vm, uint64_t target,
+				  uint64_t level)
+{
+	uint64_t mask;
+	bool matched = false, pending = false;
+
+	if (level > 3 || (target & ~MPIDR_AFF_MASK))
+		return PSCI_E_INVALID_PARAMETERS;
+	mask = affinity_mask_from_level(level);
+
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if ((v->mpidr & mask) != (target & mask))
+			continue;
+		matched = true;
+		if (v->power == VCPU_ON)
+			return PSCI_AFFINITY_ON;
+		if (v->power == VCPU_ON_PENDING)
+			pending = true;
+	}
+	if (!matched)
+		return PSCI_E_INVALID_PARAMETERS;
+	return pending ? PSCI_AFFINITY_ON_PENDING : PSCI_AFFINITY_OFF;
+}
+
+static bool psci_function_supported(uint32_t fid)
+{
+	switch (fid) {
+	case PSCI_FN_VERSION:
+	case PSCI_FN_CPU_SUSPEND:
+	case PSCI_FN64_CPU_SUSPEND:
+	case PSCI_FN_CPU_OFF:
+	case PSCI_FN_CPU_ON:
+	case PSCI_FN64_CPU_ON:
+	case PSCI_FN_AFFINITY_INFO:
+	case PSCI_FN64_AFFINITY_INFO:
+	case PSCI_FN_MIGRATE_INFO_TYPE:
+	case PSCI_FN_SYSTEM_OFF:
+	case PSCI_FN_SYSTEM_RESET:
+	case PSCI_FN_FEATURES:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* SMC32 calls pass 32-bit arguments: the upper halves are not defined. */
+static uint64_t arg(const struct smccc_args *a, uint64_t v)
+{
+	return (a->fid & 0x40000000U) ? v : (uint32_t)v;
+}
+
+int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
+{
+	uint32_t fid = (uint32_t)args->fid;
+
+	vcpu->stats.smccc++;
+	/* SMCCC: the upper 32 bits of the function id must be zero. */
+	if (args->fid >> 32)
+		return SMCCC_NOT_SUPPORTED;
+
+	switch (fid) {
+	case PSCI_FN_VERSION:
+		return PSCI_VERSION_1_1;
+	case PSCI_FN_FEATURES:
+		return psci_function_supported((uint32_t)args->a1)
+			       ? PSCI_SUCCESS
+			       : PSCI_E_NOT_SUPPORTED;
+	case PSCI_FN_CPU_SUSPEND:
+	case PSCI_FN64_CPU_SUSPEND:
+		/*
+		 * Treated as a standby that woke up at once, which PSCI
+		 * allows for every state (KVM does the same): the caller
+		 * resumes after the call with success.
+		 */
+		return PSCI_SUCCESS;
+	case PSCI_FN_CPU_OFF:
+		vcpu_power_off_self(vcpu);
+	case PSCI_FN_CPU_ON:
+	case PSCI_FN64_CPU_ON:
+		return psci_cpu_on(vcpu, arg(args, args->a1), arg(args, args->a2),
+				   arg(args, args->a3));
+	case PSCI_FN_AFFINITY_INFO:
+	case PSCI_FN64_AFFINITY_INFO:
+		return psci_affinity_info(vcpu->vm, arg(args, args->a1),
+					  arg(args, args->a2));
+	case PSCI_FN_MIGRATE_INFO_TYPE:
+		return PSCI_TOS_NOT_PRESENT_MP;
+	case PSCI_FN_SYSTEM_OFF:
+		log_info("guest powered off (PSCI SYSTEM_OFF on vCPU %u)",
+			 vcpu->id);
+		vm_report_stats(vcpu->vm);
+		arch_fw_system_off();
+	case PSCI_FN_SYSTEM_RESET:
+		log_info("guest reset (PSCI SYSTEM_RESET on vCPU %u)", vcpu->id);
+		vm_report_stats(vcpu->vm);
+		arch_fw_system_reset();
+	default:
+		log_debug("vCPU %u: unsupported SMCCC function 0x%x", vcpu->id,
+			  fid);
+		return SMCCC_NOT_SUPPORTED;
+	}
+}

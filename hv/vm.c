@@ -1,0 +1,119 @@
+/*
+ * The guest and its vCPUs: power state, the pinned run loop and the
+ * pause/resume primitive.
+ *
+ * Each physical CPU runs exactly one vCPU. Guest exits are handled on the
+ * vCPU's own CPU, inside the exception handler, so "running a vCPU" is just
+ * returning from that handler; a stopped vCPU is its CPU waiting in EL2.
+ */
+#include <arch_cpu.h>
+#include <arch_vcpu.h>
+#include <vigil/log.h>
+#include <vigil/vm.h>
+
+struct vm the_vm;
+
+struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].mpidr == mpidr)
+			return &vm->vcpus[i];
+	}
+	return NULL;
+}
+
+bool vm_ipa_is_ram(const struct vm *vm, uint64_t ipa, uint64_t len)
+{
+	return range_contains(&vm->ram, ipa, len);
+}
+
+/* Wait, on this vCPU's CPU, until CPU_ON has made it pending. */
+static void wait_for_power_on(struct vcpu *vcpu)
+{
+	while (vcpu->power != VCPU_ON_PENDING)
+		arch_cpu_wait_event();
+
+	arch_spin_lock(&vcpu->vm->power_lock);
+	uint64_t entry = vcpu->on_entry, context = vcpu->on_context;
+	arch_vcpu_reset(vcpu, entry, context);
+	vcpu->power = VCPU_ON;
+	arch_spin_unlock(&vcpu->vm->power_lock);
+	log_debug("vCPU %u on: entry 0x%lx context 0x%lx", vcpu->id,
+		  (unsigned long)entry, (unsigned long)context);
+}
+
+void vcpu_run_pinned(struct vcpu *vcpu)
+{
+	arch_vcpu_init(vcpu);
+	if (vcpu->power != VCPU_ON)
+		wait_for_power_on(vcpu);
+	arch_vcpu_enter(vcpu);
+}
+
+void vcpu_power_off_self(struct vcpu *vcpu)
+{
+	arch_spin_lock(&vcpu->vm->power_lock);
+	vcpu->power = VCPU_OFF;
+	arch_spin_unlock(&vcpu->vm->power_lock);
+	log_debug("vCPU %u off", vcpu->id);
+
+	wait_for_power_on(vcpu);
+	arch_vcpu_enter(vcpu);
+}
+
+static void vcpu_stop_here(struct vcpu *vcpu)
+{
+	arch_vcpu_save_full(vcpu);
+	vcpu->paused = true;
+	arch_memory_barrier();
+	arch_cpu_send_event();
+	while (vcpu->pause_requested)
+		arch_cpu_wait_event();
+	arch_vcpu_restore_full(vcpu);
+	vcpu->paused = false;
+	arch_memory_barrier();
+	arch_cpu_send_event();
+}
+
+void vcpu_exit_epilogue(struct vcpu *vcpu)
+{
+	if (__builtin_expect(vcpu->pause_requested, 0))
+		vcpu_stop_here(vcpu);
+}
+
+void vcpu_pause(struct vcpu *vcpu)
+{
+	vcpu->pause_requested = true;
+	arch_memory_barrier();
+	/*
+	 * The vCPU stops at its next exit. A running vCPU that does not exit
+	 * on its own is made to by an interrupt once the interrupt
+	 * controller driver provides one (arch_cpu_kick).
+	 */
+	arch_cpu_kick(vcpu->id);
+	if (vcpu->power != VCPU_ON)
+		return;
+	while (!vcpu->paused && vcpu->power == VCPU_ON)
+		arch_cpu_wait_event();
+}
+
+void vcpu_resume(struct vcpu *vcpu)
+{
+	vcpu->pause_requested = false;
+	arch_memory_barrier();
+	arch_cpu_send_event();
+	while (vcpu->paused)
+		arch_cpu_wait_event();
+}
+
+void vm_report_stats(const struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu_stats *s = &vm->vcpus[i].stats;
+		log_debug("vCPU %u: exits=%llu smccc=%llu mmio=%llu injected=%llu",
+			  i, (unsigned long long)s->exits,
+			  (unsigned long long)s->smccc,
+			  (unsigned long long)s->mmio,
+			  (unsigned long long)s->injected);
+	}
+}
