@@ -217,4 +217,4 @@ static bool pl011_init(const void *fdt, struct vm *vm)
 		  (unsigned long long)reg.base);
 	return true;
 }
-HV_INIT(0, pl011_init);
+HV_INIT(HV_INIT_CONSOLE, pl011_init);

@@ -25,11 +25,12 @@ extern const struct hv_init_call __hv_init_start[], __hv_init_end[];
 
 #define HEAP_SIZE (2UL << 20)
 
-static bool run_init_calls(const void *fdt, struct vm *vm)
+static bool run_init_calls(enum hv_init_level level, const void *fdt,
+			   struct vm *vm)
 {
 	for (const struct hv_init_call *c = __hv_init_start; c < __hv_init_end;
 	     c++) {
-		if (!c->fn(fdt, vm)) {
+		if (c->level == level && !c->fn(fdt, vm)) {
 			log_always("start-up failed in %s", c->name);
 			return false;
 		}
@@ -96,6 +97,10 @@ void hv_main(const struct boot_info *info)
 		panic("hypervisor pool too small for the heap");
 	heap_init(heap, HEAP_SIZE);
 
+	/* The console first, so that every later failure can be seen. */
+	if (!run_init_calls(HV_INIT_CONSOLE, info->dtb, vm))
+		boot_failed();
+
 	if (!platform_read_cpus(info->dtb, arch_cpu_hwid(), &cpus, err,
 				sizeof(err))) {
 		log_always("device tree: %s", err);
@@ -114,7 +119,8 @@ void hv_main(const struct boot_info *info)
 
 	vm->ram = info->guest_ram;
 	setup_vcpus(vm, &cpus, wanted);
-	if (!run_init_calls(info->dtb, vm))
+	if (!run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||
+	    !run_init_calls(HV_INIT_LATE, info->dtb, vm))
 		boot_failed();
 
 	log_info("guest RAM 0x%llx-0x%llx, %u vCPU%s, entry 0x%llx",

@@ -1,0 +1,38 @@
+# Tests: host unit tests, tiny guests, QEMU system tests, lint.
+# Included from the top-level Makefile (paths are relative to the root).
+
+GUESTS_OUT := $(abspath $(BUILD)/guests)
+
+guests: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory -s -C tests/guests OUT=$(GUESTS_OUT)
+
+-include tests/unit/unit.mk
+
+# Everything, with one total at the end: "N passed, N failed".
+test: $(BUILD)/vigil.efi guests unit-build
+	@BUILD=$(abspath $(BUILD)) tests/run-all.sh
+
+# Guest and QEMU options for `make run` (see docs/user-guide.md).
+GUEST ?= $(BUILD)/guests/demo.bin
+INITRD ?=
+CMDLINE ?=
+DTB ?=
+CPU ?= cortex-a72
+SMP ?= 2
+MEM ?= 1G
+VCPUS ?=
+MEMORY ?=
+LOG ?=
+QEMU_ARGS ?=
+
+run: $(BUILD)/vigil.efi guests
+	@CMDLINE="$(CMDLINE)" VCPUS="$(VCPUS)" MEMORY="$(MEMORY)" LOG="$(LOG)" \
+		tools/mkesp.sh -o $(BUILD)/run-esp -k $(GUEST) \
+		$(if $(INITRD),-r $(INITRD)) $(if $(DTB),-d $(DTB))
+	@echo "run: booting $(GUEST) under vigil ($(CPU), $(SMP) CPUs); Ctrl-A x quits QEMU"
+	tools/qemu.sh -c $(CPU) -s $(SMP) -m $(MEM) $(BUILD)/run-esp -- $(QEMU_ARGS)
+
+lint:
+	@python3 tools/check-layering.py
+
+.PHONY: guests test run lint

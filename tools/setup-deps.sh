@@ -9,8 +9,11 @@
 #   gnu-efi/lib/libefi.a, libgnuefi.a, crt0-efi-aarch64.o, elf_aarch64_efi.lds
 #   newlib/aarch64-none-elf/include/   newlib headers
 #   newlib/aarch64-none-elf/lib/libc.a (and libm.a, libg.a)
-#   lwip   -> src/lwip/<unpacked lwip source>      (has src/core, src/include)
-#   libfdt -> src/dtc/<unpacked dtc source>/libfdt (fdt.c, libfdt.h, ...)
+#   newlib/fp-objects.txt           files built without -mgeneral-regs-only
+#   newlib/fp-simd-functions.txt    functions of libc.a that use FP/SIMD regs
+#   lwip   -> src/lwip/<unpacked lwip source>   (has src/core, src/include)
+#   libfdt -> the libfdt folder (fdt.c, libfdt.h, ...) of the dtc source, or
+#             src/u-boot/libfdt where the archive does not serve dtc's source
 #   stamps/<step>   one per finished step; delete one to redo that step
 #   logs/<step>.log the noisy output of each step
 #
@@ -54,7 +57,10 @@ mkdir -p "$STAMPS" "$LOGS" "$SRC"
 
 # Only one setup at a time per build dir.
 exec 9>"$DEPS/.lock"
-flock 9
+if ! flock -n 9; then
+    echo "setup: waiting for another setup-deps.sh run on $DEPS"
+    flock 9
+fi
 
 LOG=""
 say() { echo "setup: $*"; }
@@ -210,7 +216,7 @@ missing_packages() {
 
 step_packages() {
     local missing
-    missing=$(missing_packages | tr '\n' ' ')
+    missing=$(missing_packages | xargs)
     begin packages "installing packages: $missing"
     # Sources are needed by the later steps; set them up now to share the update.
     ensure_deb_src
@@ -218,7 +224,7 @@ step_packages() {
     # shellcheck disable=SC2086
     run apt_get install $missing
     read_packages
-    missing=$(missing_packages | tr '\n' ' ')
+    missing=$(missing_packages | xargs)
     [ -z "$missing" ] || fail "still not installed: $missing"
     finish packages "$(packages_key)"
 }
@@ -382,7 +388,7 @@ link_done() { # link_done STEP LINK FILE-INSIDE
 
 step_lwip() {
     begin lwip "unpacking lwip source"
-    rm -f "$DEPS/lwip"
+    rm -rf "$DEPS/lwip"
     fetch_source lwip
     if [ ! -d "$UNPACKED/src/core" ] || [ ! -d "$UNPACKED/src/include" ]; then
         fail "lwip source has no src/core and src/include"
@@ -393,7 +399,7 @@ step_lwip() {
 
 step_libfdt() {
     begin libfdt "unpacking libfdt (dtc) source"
-    rm -f "$DEPS/libfdt"
+    rm -rf "$DEPS/libfdt"
     rm -rf "$SRC/u-boot"
     local dir
     if fetch_source device-tree-compiler try; then
@@ -402,7 +408,7 @@ step_libfdt() {
         # Some mirrors (this workplace's among them) do not serve the dtc
         # source tarballs (404). u-boot's source carries the same libfdt
         # (scripts/dtc/libfdt, upstream layout); keep only that folder.
-        say "dtc source not available from the archive; taking libfdt from u-boot's source"
+        say "  (dtc's source is not served by the archive: using u-boot's copy of libfdt)"
         fetch_source u-boot
         dir=$SRC/u-boot/libfdt
         [ -d "$UNPACKED/scripts/dtc/libfdt" ] || fail "u-boot source has no scripts/dtc/libfdt"

@@ -1,7 +1,8 @@
 /*
  * Start-up hooks. The core never calls into drivers/ or debug/ by name:
- * they register an init function here and hv_main() runs them in level
- * order once vigil's own address space is up.
+ * they register an init function here and hv_main() runs each level in
+ * turn once vigil's own address space is up (within a level, in link
+ * order).
  */
 #ifndef VIGIL_INIT_H
 #define VIGIL_INIT_H
@@ -18,14 +19,16 @@ enum hv_init_level {
 
 struct hv_init_call {
 	const char *name;
+	enum hv_init_level level;
 	/* Returns false on failure: logged, and boot stops cleanly. */
 	bool (*fn)(const void *fdt, struct vm *vm);
 };
 
-#define HV_INIT(level, func)                                               \
+#define HV_INIT(lvl, func)                                                 \
 	static const struct hv_init_call __hv_init_##func                    \
-		__attribute__((used, section(".hv_init." #level))) = {       \
+		__attribute__((used, section(".hv_init." #func))) = {        \
 			.name = #func,                                       \
+			.level = lvl,                                        \
 			.fn = func,                                          \
 	}
 

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# tests/system/run.sh [PATTERN] - QEMU system tests of vigil with the tiny
+# guests in tests/guests. Runs every case whose name matches PATTERN (a grep
+# -E regex, default all). Needs build/vigil.efi and build/guests.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+pattern=${1:-.}
+: > "$RESULTS"
+
+selected() { echo "$1" | grep -qE -- "$pattern"; }
+
+# Flags that make the guests strict about what vigil guarantees.
+STRICT="smc-ok isolation-strict psci-strict"
+
+guest_case() { # NAME CPU SMP GUEST [cfg lines...]
+	local name=$1 cpu=$2 smp=$3 guest=$4
+	shift 4
+	selected "$name" || return 0
+	begin_case "$name"
+	make_esp "$GUESTS/$guest.bin" "cmdline = $STRICT" "$@"
+	boot "$cpu" "$smp"
+	expect_guest_pass "$guest"
+	expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+	case $guest in
+	hello)
+		expect_line "guest: hello from EL1"
+		expect_line "guest: bootargs=$STRICT"
+		expect_match '^guest: memory base=0x[0-9a-f]+ size=0x10000000$' ;;
+	smp)
+		expect_line "guest: smp cpus=$smp"
+		for ((i = 0; i < smp; i++)); do
+			expect_count 1 "guest: cpu $i mpidr=0x$(printf %x "$i")"
+		done ;;
+	isolation)
+		expect_match '^guest: ok abort below ram far=0x[0-9a-f]+$'
+		expect_match '^guest: ok abort above ram far=0x[0-9a-f]+$'
+		expect_match '^vigil: vCPU 0: read of unmapped IPA 0x[0-9a-f]+ at pc 0x[0-9a-f]+: abort injected$' ;;
+	psci)
+		expect_line "guest: ok smc psci_version matches hvc"
+		expect_line "guest: ok cpu_on entry outside ram invalid_address"
+		if [ "$smp" -gt 1 ]; then
+			expect_line "guest: ok affinity_info cpu 1 off after cpu_off"
+			expect_line "guest: ok cpu 1 checked in again"
+		fi ;;
+	exceptions)
+		expect_line "guest: ok svc #0x123 ec=0x15 iss=0x123"
+		expect_line "guest: ok udf #0 ec=0x0 iss=0x0"
+		expect_line "guest: ok brk #0x7 ec=0x3c iss=0x7"
+		expect_line "guest: ok smc unknown function returns not_supported" ;;
+	esac
+	end_case
+}
+
+# Every guest on both CPU models, uniprocessor and SMP.
+for cpu in cortex-a72 max; do
+	for smp in 1 4; do
+		for guest in hello smp exceptions isolation psci; do
+			guest_case "$guest-${cpu%%,*}-smp$smp" "$cpu" "$smp" "$guest"
+		done
+	done
+done
+
+# The three kernel formats.
+for fmt in img elf; do
+	if selected "hello-format-$fmt"; then
+		begin_case "hello-format-$fmt"
+		make_esp "$GUESTS/hello.$fmt"
+		boot cortex-a72 2
+		expect_guest_pass hello
+		case $fmt in
+		img) expect_line "vigil: kernel 'hello.img': arm64 Linux Image, $(stat -c %s "$GUESTS/hello.img") bytes, entry $(grep -o 'entry 0x[0-9a-f]*' "$case_log.txt" | head -1 | cut -d' ' -f2)" ;;
+		elf) expect_line "guest: image at 0x48000000 size 0x$(printf %x $(($(stat -c %s "$GUESTS/hello.bin"))))"
+		     expect_match "^vigil: kernel 'hello.elf': ELF, [0-9]+ bytes, entry 0x48000000$" ;;
+		esac
+		end_case
+	fi
+done
+
+# Fewer vCPUs than CPUs, and the largest machine.
+if selected smp-vcpus2-on-smp4; then
+	begin_case smp-vcpus2-on-smp4
+	make_esp "$GUESTS/smp.bin" "vcpus = 2"
+	boot cortex-a72 4
+	expect_guest_pass smp
+	expect_line "guest: smp cpus=2"
+	end_case
+fi
+guest_case smp-cortex-a72-smp8 cortex-a72 8 smp
+
+# SYSTEM_RESET resets the machine (QEMU runs with -no-reboot, so it exits).
+if selected psci-system-reset; then
+	begin_case psci-system-reset
+	make_esp "$GUESTS/psci.bin" "cmdline = $STRICT reset"
+	boot cortex-a72 2
+	expect_rc 0
+	expect_line "guest: psci system_reset"
+	expect_line "vigil: guest reset (PSCI SYSTEM_RESET on vCPU 0)"
+	expect_no_match '^guest: FAIL'
+	expect_count 1 "guest: psci start"
+	end_case
+fi
+
+# log = quiet silences vigil; the guest's output is untouched.
+if selected log-quiet; then
+	begin_case log-quiet
+	make_esp "$GUESTS/hello.bin" "log = quiet"
+	boot cortex-a72 1
+	expect_guest_pass hello
+	expect_no_match '^vigil:'
+	end_case
+fi
+
+# Console input reaches the guest through the emulated PL011.
+if selected console-input; then
+	begin_case console-input
+	make_esp "$GUESTS/demo.bin"
+	boot_typing cortex-a72 2 "demo> " $'hello vigil\roff\r'
+	expect_guest_pass demo
+	expect_line "guest: echo: hello vigil"
+	expect_line "guest: 2 vCPUs running"
+	end_case
+fi
+
+# Broken configurations: one clear message, then back to the firmware.
+config_error_case() { # NAME KERNEL EXPECTED_LINE [cfg lines...]
+	local name=$1 kernel=$2 line=$3
+	shift 3
+	selected "$name" || return 0
+	begin_case "$name"
+	make_esp "$kernel" "$@"
+	boot_until cortex-a72 1 "vigil: returning to the firmware"
+	expect_line "$line"
+	expect_line "vigil: returning to the firmware"
+	expect_no_match '^vigil: (PANIC|BUG)'
+	end_case
+}
+config_error_case config-missing-kernel-file "" \
+	"vigil: kernel 'nope.bin': not found" "kernel = nope.bin"
+config_error_case config-no-kernel-key "" \
+	"vigil: vigil.cfg: kernel: missing (say which image to boot, e.g. 'kernel = Image')" \
+	"log = info"
+config_error_case config-bad-memory "$GUESTS/hello.bin" \
+	"vigil: vigil.cfg:2: memory: 'lots' is not a size (examples: 512M, 1G)" \
+	"memory = lots"
+config_error_case config-unknown-key "$GUESTS/hello.bin" \
+	"vigil: vigil.cfg:3: unknown key 'kernal'" "# a typo" "kernal = hello.bin"
+config_error_case config-missing-initrd "$GUESTS/hello.bin" \
+	"vigil: initrd 'initrd.cpio': not found" "initrd = initrd.cpio"
+
+if selected config-missing-file; then
+	begin_case config-missing-file
+	make_esp "$GUESTS/hello.bin"
+	rm "$case_dir/esp/vigil.cfg"
+	boot_until cortex-a72 1 "vigil: returning to the firmware"
+	expect_line "vigil: config 'vigil.cfg': not found"
+	end_case
+fi
+
+# More vCPUs than the machine has: found after boot services, so vigil
+# says so and powers off instead of returning.
+if selected config-too-many-vcpus; then
+	begin_case config-too-many-vcpus
+	make_esp "$GUESTS/hello.bin" "vcpus = 8"
+	boot cortex-a72 2
+	expect_rc 0
+	expect_line "vigil: config: vcpus = 8, but this machine has 2 CPUs"
+	expect_line "vigil: cannot start the guest; powering off"
+	end_case
+fi
+
+pass=$(grep -c pass "$RESULTS" || true)
+failed=$(grep -c fail "$RESULTS" || true)
+echo "system: $pass passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,27 @@
+/*
+ * Fake architecture types for host unit tests (stands in for
+ * arch/arm64/include/arch/types.h, see STYLE.md point 2). Small, and
+ * instrumented so tests can see what the core asked the "hardware" to do.
+ */
+#ifndef ARCH_FAKE_TYPES_H
+#define ARCH_FAKE_TYPES_H
+
+#include <stdint.h>
+
+struct arch_regs {
+	uint64_t x[31];
+	uint64_t pc;
+	uint64_t pstate;
+};
+
+struct arch_vcpu {
+	struct arch_regs regs;
+	/* How often each arch_vcpu_* operation ran on this vCPU. */
+	unsigned int inits, resets, enters, saves, restores, undefs;
+};
+
+typedef struct {
+	volatile uint32_t locked;
+} arch_spinlock_t;
+
+#endif
