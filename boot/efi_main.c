@@ -193,6 +193,37 @@ static bool load_config(EFI_FILE_HANDLE root)
 	return true;
 }
 
+/*
+ * After a failed AllocateAddress: name the first range in [base, base+size)
+ * the firmware is using, so the user can choose another link address or a
+ * smaller "memory".
+ */
+static void report_busy_range(uint64_t base, uint64_t size)
+{
+	UINTN entries, key, desc_size;
+	UINT32 version;
+	EFI_MEMORY_DESCRIPTOR *map =
+		LibMemoryMap(&entries, &key, &desc_size, &version);
+
+	if (map == NULL)
+		return;
+	for (UINTN i = 0; i < entries; i++) {
+		const EFI_MEMORY_DESCRIPTOR *d =
+			(const void *)((const uint8_t *)map + i * desc_size);
+		uint64_t start = d->PhysicalStart;
+		uint64_t end = start + d->NumberOfPages * EFI_PAGE_SIZE;
+		if (d->Type != EfiConventionalMemory && start < base + size &&
+		    base < end) {
+			boot_error("  0x%llx-0x%llx is in use by the firmware "
+				   "(UEFI memory type %u)",
+				   (unsigned long long)start,
+				   (unsigned long long)(end - 1), d->Type);
+			break;
+		}
+	}
+	FreePool(map);
+}
+
 /* Guest RAM at exactly [base, base+size), or anywhere 2 MiB aligned. */
 static bool alloc_guest_ram(const struct image_info *img, uint64_t initrd_size)
 {
@@ -210,6 +241,7 @@ static bool alloc_guest_ram(const struct image_info *img, uint64_t initrd_size)
 				   info.cfg.kernel, (unsigned long long)r.base,
 				   (unsigned long long)(r.base + r.size - 1),
 				   efi_error_text(s));
+			report_busy_range(r.base, r.size);
 			return false;
 		}
 		info.guest_ram = r;

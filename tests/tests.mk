@@ -3,8 +3,12 @@
 
 GUESTS_OUT := $(abspath $(BUILD)/guests)
 
+# The guests, and hello linked where bare-metal QEMU examples usually are
+# (0x40080000), to test ELF placement against the firmware's own memory.
 guests: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory -s -C tests/guests OUT=$(GUESTS_OUT)
+	@$(MAKE) --no-print-directory -s -C tests/guests OUT=$(GUESTS_OUT)/low \
+		ELF_BASE=0x40080000 $(GUESTS_OUT)/low/hello.elf
 
 -include tests/unit/unit.mk
 

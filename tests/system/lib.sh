@@ -91,6 +91,7 @@ boot_typing() {
 # exits, or the timeout passes. For runs that end in the firmware.
 boot_until() {
 	local cpu=$1 smp=$2 line=$3 pid waited=0
+	: > "$case_log"
 	"$ROOT/tools/qemu.sh" -c "$cpu" -s "$smp" -t "$QEMU_TIMEOUT" \
 		"$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
 	pid=$!

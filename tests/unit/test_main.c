@@ -3,8 +3,11 @@
  * order and prints one line per test (see test.h).
  *
  * Usage: test_<area> [SUBSTRING]   runs only tests whose name contains it.
+ * VIGIL_UNIT_VERBOSE=1 also shows what a KNOWN_BUG test found wrong.
  */
+#include <sanitizer/common_interface_defs.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@ static size_t details_len;
 static unsigned int failures;
 static bool in_test;
 static jmp_buf test_escape;
+static const struct test_case *running;
 
 void test_register(struct test_case *tc)
 {
@@ -196,6 +200,29 @@ static void run_protected(const struct test_case *tc)
 	in_test = false;
 }
 
+/*
+ * A sanitizer report or a crash ends the process: say which test it was, in
+ * the usual format, so the run's count and the culprit are both right.
+ */
+static void report_crash(void)
+{
+	if (running == NULL)
+		return;
+	if (details != NULL)
+		fflush(details);
+	printf("FAIL %s.%s\n%s  crashed: see the report above\n", binary,
+	       running->name, details_buf ? details_buf : "");
+	fflush(stdout);
+	running = NULL;
+}
+
+static void on_fatal_signal(int sig)
+{
+	report_crash();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static bool run_one(const struct test_case *tc)
 {
 	bool passed;
@@ -207,15 +234,20 @@ static bool run_one(const struct test_case *tc)
 		exit(2);
 	}
 	fake_reset();
+	running = tc;
 	run_protected(tc);
+	running = NULL;
 	fclose(details);
 	details = NULL;
 
 	if (tc->known_bug != NULL) {
 		/* Expected to fail while the bug is there; never fails the run. */
-		if (failures != 0)
+		if (failures != 0) {
 			printf("ok %s.%s # SKIP known bug: %s\n", binary,
 			       tc->name, tc->known_bug);
+			if (getenv("VIGIL_UNIT_VERBOSE") != NULL)
+				fputs(details_buf, stdout);
+		}
 		else
 			printf("ok %s.%s # known bug no longer reproduces: "
 			       "make it a TEST\n",
@@ -249,6 +281,11 @@ int main(int argc, char **argv)
 	struct test_case *tc;
 
 	binary = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	__sanitizer_set_death_callback(report_crash);
+	signal(SIGABRT, on_fatal_signal);
+	signal(SIGSEGV, on_fatal_signal);
+	signal(SIGBUS, on_fatal_signal);
+	signal(SIGFPE, on_fatal_signal);
 	order = calloc(nr_tests ? nr_tests : 1, sizeof(*order));
 	if (order == NULL)
 		return 2;

@@ -46,6 +46,10 @@ UNIT_FDT_OBJS := $(addprefix $(UNIT_OBJ)/libfdt/,$(addsuffix .o,$(UNIT_FDT_NAMES
 
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(patsubst %.c,%.o,$(1)))
 
+UNIT_OWN_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(call unit_objs,\
+	$(UNIT_COMMON) tests/unit/$(t).c $(unit_src_$(t)))))
+UNIT_ALL_OBJS := $(UNIT_OWN_OBJS) $(UNIT_FDT_OBJS)
+
 define unit_binary
 $(UNIT_BIN)/$(1): $(call unit_objs,$(UNIT_COMMON) tests/unit/$(1).c $(unit_src_$(1))) $(if $(unit_fdt_$(1)),$(UNIT_FDT_OBJS))
 	@mkdir -p $$(@D)
@@ -55,24 +59,24 @@ endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_binary,$(t))))
 
 # Our code and the code under test: every warning is an error.
-$(UNIT_OBJ)/%.o: %.c
+$(UNIT_OWN_OBJS): $(UNIT_OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $<"
 	$(UNIT_Q)$(HOSTCC) $(UNIT_CFLAGS) $(UNIT_INC) -c $< -o $@
 
-$(UNIT_OBJ)/libfdt/%.o: $(UNIT_FDT_SRC)/%.c
+# libfdt's sources come from the dependency set-up (tools/setup-deps.sh),
+# not from this fragment: say so plainly when they are not there.
+$(UNIT_FDT_OBJS): $(UNIT_OBJ)/libfdt/%.o:
+	@test -f $(UNIT_FDT_SRC)/$*.c || { echo "unit: $(UNIT_FDT_SRC)/$*.c is missing: libfdt is set up into $(UNIT_FDT_SRC) by 'make deps' (or plain 'make'); run that first" >&2; exit 1; }
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  libfdt/$*.c"
-	$(UNIT_Q)$(HOSTCC) $(UNIT_FDT_CFLAGS) -c $< -o $@
-
-# libfdt's sources come from the dependency set-up, not from this fragment.
-$(UNIT_FDT_SRC)/%.c:
-	@echo "unit: $@ is missing: libfdt is set up into $(UNIT_FDT_SRC) by 'make deps' (or plain 'make'); run that first" >&2
-	@exit 1
+	$(UNIT_Q)$(HOSTCC) $(UNIT_FDT_CFLAGS) -c $(UNIT_FDT_SRC)/$*.c -o $@
 
 .PHONY: unit unit-build
 unit-build: $(UNIT_TESTS)
 unit: unit-build
 	$(UNIT_Q)tests/unit/run.sh $(BUILD)
 
--include $(shell find $(UNIT_OBJ) -name '*.d' 2>/dev/null)
+# Dependency files: included when present, never remade by a rule.
+-include $(wildcard $(UNIT_ALL_OBJS:.o=.d))
+$(UNIT_ALL_OBJS:.o=.d): ;
