@@ -312,14 +312,24 @@ static uint32_t be32(const void *p)
 	       (uint32_t)b[2] << 8 | b[3];
 }
 
-/* Copy the source DTB into vigil's pool so it outlives boot services. */
-static bool stash_dtb(const void *src, const char *what, void *pool_dst)
+/*
+ * Copy the source DTB into vigil's pool so it outlives boot services.
+ * avail is how many bytes src holds (a file's length), or 0 when only the
+ * header can say (the firmware's table).
+ */
+static bool stash_dtb(const void *src, uint64_t avail, const char *what,
+		      void *pool_dst)
 {
-	if (be32(src) != 0xd00dfeed) {
+	if ((avail != 0 && avail < 8) || be32(src) != 0xd00dfeed) {
 		boot_error("dtb '%s': not a flattened device tree", what);
 		return false;
 	}
 	uint32_t size = be32((const uint8_t *)src + 4);
+	if (avail != 0 && size > avail) {
+		boot_error("dtb '%s': truncated (%u bytes announced, %llu in "
+			   "the file)", what, size, (unsigned long long)avail);
+		return false;
+	}
 	if (size < 40 || size > MAX_DTB_SIZE) {
 		boot_error("dtb '%s': bad size %u", what, size);
 		return false;
@@ -441,12 +451,12 @@ static bool prepare(EFI_HANDLE image)
 		uint64_t dtb_len;
 		if (!read_file(root, "dtb", info.cfg.dtb, MAX_DTB_SIZE, &dtb_file,
 			       &dtb_len) ||
-		    !stash_dtb(dtb_file, info.cfg.dtb, dtb_copy))
+		    !stash_dtb(dtb_file, dtb_len, info.cfg.dtb, dtb_copy))
 			return false;
 	} else {
 		const void *fw_dtb;
 		if (!find_firmware_dtb(&fw_dtb) ||
-		    !stash_dtb(fw_dtb, "firmware", dtb_copy))
+		    !stash_dtb(fw_dtb, 0, "firmware", dtb_copy))
 			return false;
 	}
 

@@ -223,7 +223,10 @@ bool image_layout(const struct image_info *img, const struct mem_range *ram,
 	out->initrd = (struct mem_range){0, 0};
 	uint64_t top = out->dtb_slot.base;
 	if (initrd_size != 0) {
-		uint64_t size = ALIGN_UP(initrd_size, SZ_4K);
+		/* Compare before rounding up: a huge size must not wrap to 0. */
+		uint64_t size = initrd_size > top - ram->base
+					? UINT64_MAX
+					: ALIGN_UP(initrd_size, SZ_4K);
 		if (size > top - ram->base)
 			FAIL("initrd (%llu bytes) does not fit in guest RAM",
 			     (unsigned long long)initrd_size);

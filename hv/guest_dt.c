@@ -185,11 +185,29 @@ static bool set_chosen(void *fdt, const struct guest_dt_params *p, char *err,
 	return true;
 }
 
+/*
+ * A node's "reg" is a CPU physical address only when every bus above it
+ * maps addresses 1:1 (the root, or an empty "ranges"). Anything else
+ * (CPU ids under /cpus, I2C or SPI addresses, translated buses) is not
+ * compared with the hidden ranges.
+ */
+static bool reg_is_physical(const void *fdt, int node)
+{
+	int len;
+
+	for (int parent = fdt_parent_offset(fdt, node); parent > 0;
+	     parent = fdt_parent_offset(fdt, parent)) {
+		if (fdt_getprop(fdt, parent, "ranges", &len) == NULL || len != 0)
+			return false;
+	}
+	return true;
+}
+
 static bool node_is_hidden(const void *fdt, int node,
 			   const struct guest_dt_params *p)
 {
 	int parent = fdt_parent_offset(fdt, node), len;
-	if (parent < 0)
+	if (parent < 0 || !reg_is_physical(fdt, node))
 		return false;
 	int ac = fdt_address_cells(fdt, parent);
 	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
@@ -231,7 +249,13 @@ bool guest_dt_build(const void *src, void *dst, size_t dst_size,
 {
 	int ret;
 
-	if ((ret = fdt_check_header(src)) != 0)
+	/*
+	 * The whole tree, not just its header: libfdt trusts what it edits,
+	 * and a corrupt memory-reservation block would otherwise reach
+	 * fdt_open_into() as a negative length.
+	 */
+	if ((ret = fdt_check_header(src)) != 0 ||
+	    (ret = fdt_check_full(src, fdt_totalsize(src))) != 0)
 		FAIL("dt: not a valid device tree: %s", fdt_strerror(ret));
 	if (fdt_totalsize(src) > dst_size)
 		FAIL("dt: %u bytes, more than the %zu-byte slot",

@@ -13,7 +13,8 @@
  * is present its failures are expected: it prints
  * "ok <binary>.KNOWN_BUG_<name> # SKIP known bug: <note>" and does not fail
  * the run. Once the bug is fixed it prints a note saying so (still "ok");
- * then turn it into a TEST.
+ * then turn it into a TEST. KNOWN_BUG_CRASH is for bugs that would abort
+ * the process under ASan: skipped without running (see below).
  *
  * Tests run in source order. Before each test the fakes are reset
  * (fake_reset()).
@@ -29,24 +30,28 @@ struct test_case {
 	const char *name;
 	void (*fn)(void);
 	const char *known_bug; /* NULL for an ordinary test */
+	bool crashes;          /* known bug that brings the process down */
 	int line;
 	struct test_case *next;
 };
 
 void test_register(struct test_case *tc);
 
-#define TEST_DEFINE_(name, note)                                              \
+#define TEST_DEFINE_(name, note, crashes)                                     \
 	static void test_fn_##name(void);                                     \
-	static struct test_case test_case_##name = {#name, test_fn_##name,    \
-						    note, __LINE__, NULL};    \
+	static struct test_case test_case_##name = {                          \
+		#name, test_fn_##name, note, crashes, __LINE__, NULL};        \
 	__attribute__((constructor)) static void test_register_##name(void)   \
 	{                                                                     \
 		test_register(&test_case_##name);                             \
 	}                                                                     \
 	static void test_fn_##name(void)
 
-#define TEST(name) TEST_DEFINE_(name, NULL)
-#define KNOWN_BUG(name, note) TEST_DEFINE_(KNOWN_BUG_##name, note)
+#define TEST(name) TEST_DEFINE_(name, NULL, false)
+#define KNOWN_BUG(name, note) TEST_DEFINE_(KNOWN_BUG_##name, note, false)
+/* A known bug whose test would crash the binary (a sanitizer report):
+ * not run unless VIGIL_UNIT_RUN_CRASHERS=1 is in the environment. */
+#define KNOWN_BUG_CRASH(name, note) TEST_DEFINE_(KNOWN_BUG_##name, note, true)
 
 /* Failure reporting (test_main.c). All return the check's outcome. */
 bool test_check(bool ok, const char *file, int line, const char *fmt, ...)

@@ -555,3 +555,17 @@ TEST(parse_size_rejects)
 		EXPECT_EQ(0x1234, v); /* untouched on failure */
 	}
 }
+
+TEST(test_hooks)
+{
+	struct vigil_config cfg;
+
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_FALSE(cfg.test_hooks);
+	ASSERT_TRUE(parse("kernel = k\ntest_hooks = on\n", &cfg));
+	EXPECT_TRUE(cfg.test_hooks);
+	ASSERT_TRUE(parse("kernel = k\ntest_hooks = off\n", &cfg));
+	EXPECT_FALSE(cfg.test_hooks);
+	EXPECT_PARSE_ERROR("kernel = k\ntest_hooks = yes\n",
+			   "vigil.cfg:2: test_hooks: 'yes' is not on or off");
+}

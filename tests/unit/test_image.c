@@ -605,13 +605,10 @@ TEST(layout_initrd_does_not_fit)
 }
 
 /*
- * image_layout() rounds the initrd size up to 4K without an overflow check:
- * a size within 4095 of 2^64 rounds to 0 and "fits", giving an initrd range
- * that covers the device-tree slot and wraps the address space.
+ * The initrd size is rounded up to 4K: a size within 4095 of 2^64 must not
+ * wrap to 0 and "fit" over the device-tree slot.
  */
-KNOWN_BUG(layout_initrd_size_overflow,
-	  "boot/image.c image_layout: ALIGN_UP(initrd_size, 4K) wraps to 0 "
-	  "for sizes > 2^64-4096, layout succeeds")
+TEST(layout_initrd_size_overflow)
 {
 	struct mem_range ram = {0x40000000, 256 * MiB};
 	struct image_info img = linux_info(0, 1 * MiB);

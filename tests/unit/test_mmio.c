@@ -104,7 +104,7 @@ TEST(empty_or_wrapping_rejected)
 	EXPECT_STREQ("mmio: wrap: empty or wrapping range", fake_log_last());
 	EXPECT_FALSE(reg_one(&reg, "huge", 1, UINT64_MAX));
 	EXPECT_EQ(0, reg.count);
-	/* The last byte of the address space itself is fine... */
+	/* A range ending just below 2^64 is fine. */
 	EXPECT_TRUE(reg_one(&reg, "top", UINT64_MAX - 0xfff, 0xfff));
 }
 

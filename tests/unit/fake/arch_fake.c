@@ -228,3 +228,13 @@ void arch_vcpu_inject_undef(struct vcpu *vcpu)
 {
 	vcpu->arch.undefs++;
 }
+
+void arch_debug_host_acquire(struct vcpu *vcpu)
+{
+	vcpu->arch.debug_host_owned = true;
+}
+
+void arch_debug_host_release(struct vcpu *vcpu)
+{
+	vcpu->arch.debug_host_owned = false;
+}

@@ -6,6 +6,7 @@
 #ifndef ARCH_FAKE_TYPES_H
 #define ARCH_FAKE_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arch_regs {
@@ -18,6 +19,7 @@ struct arch_vcpu {
 	struct arch_regs regs;
 	/* How often each arch_vcpu_* operation ran on this vCPU. */
 	unsigned int inits, resets, enters, saves, restores, undefs;
+	bool debug_host_owned; /* arch_debug_host_acquire/release */
 };
 
 typedef struct {
