@@ -88,7 +88,7 @@ static bool set_string(char *dst, size_t cap, const char *value)
 	return true;
 }
 
-enum key_kind { KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG };
+enum key_kind { KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG, KEY_BOOL };
 
 struct key_desc {
 	const char *name;
@@ -104,6 +104,7 @@ static const struct key_desc keys[] = {
 	{"vcpus", KEY_VCPUS, offsetof(struct vigil_config, vcpus)},
 	{"memory", KEY_MEMORY, offsetof(struct vigil_config, memory)},
 	{"log", KEY_LOG, offsetof(struct vigil_config, log)},
+	{"test_hooks", KEY_BOOL, offsetof(struct vigil_config, test_hooks)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
@@ -160,6 +161,16 @@ static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
 		cfg->memory = size;
 		return true;
 	}
+	case KEY_BOOL:
+		if (strcmp(value, "on") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "off") == 0)
+			*(bool *)field = false;
+		else {
+			snprintf(why, why_len, "'%s' is not on or off", value);
+			return false;
+		}
+		return true;
 	case KEY_LOG:
 		if (strcmp(value, "quiet") == 0)
 			cfg->log = LOG_QUIET;

@@ -118,6 +118,7 @@ void hv_main(const struct boot_info *info)
 			 cpus.ignored, MAX_CPUS);
 
 	vm->ram = info->guest_ram;
+	vm->test_hooks = info->cfg.test_hooks;
 	setup_vcpus(vm, &cpus, wanted);
 	if (!run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||
 	    !run_init_calls(HV_INIT_LATE, info->dtb, vm))

@@ -155,6 +155,14 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 			 vcpu->id);
 		vm_report_stats(vcpu->vm);
 		arch_fw_system_off();
+	case VIGIL_HVC_TEST_DEBUG_HOST:
+		if (!vcpu->vm->test_hooks)
+			return SMCCC_NOT_SUPPORTED;
+		if (args->a1)
+			arch_debug_host_acquire(vcpu);
+		else
+			arch_debug_host_release(vcpu);
+		return 0;
 	case PSCI_FN_SYSTEM_RESET:
 		log_info("guest reset (PSCI SYSTEM_RESET on vCPU %u)", vcpu->id);
 		vm_report_stats(vcpu->vm);

@@ -110,10 +110,24 @@ void vm_report_stats(const struct vm *vm)
 {
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
-		log_debug("vCPU %u: exits=%llu smccc=%llu mmio=%llu injected=%llu",
-			  i, (unsigned long long)s->exits,
+		/* Tests and `make bench` parse this line: keep its form. */
+		log_info("stats vcpu=%u exits=%llu dbg_traps=%llu "
+			 "dbg_switches=%llu dbg_dirty=%llu dbg_clean=%llu",
+			 i, (unsigned long long)s->exits,
+			 (unsigned long long)s->dbg_traps,
+			 (unsigned long long)s->dbg_switches,
+			 (unsigned long long)s->dbg_dirty,
+			 (unsigned long long)s->dbg_clean);
+		log_debug("vCPU %u: smccc=%llu mmio=%llu injected=%llu", i,
 			  (unsigned long long)s->smccc,
 			  (unsigned long long)s->mmio,
 			  (unsigned long long)s->injected);
+		for (unsigned int ec = 0; ec < ARRAY_SIZE(s->exits_by_class);
+		     ec++) {
+			if (s->exits_by_class[ec] != 0)
+				log_debug("vCPU %u: exits with EC 0x%02x: %llu", i,
+					  ec,
+					  (unsigned long long)s->exits_by_class[ec]);
+		}
 	}
 }

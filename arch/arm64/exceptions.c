@@ -12,6 +12,7 @@
 #include <vigil/vm.h>
 
 #include "cpu.h"
+#include "debug.h"
 #include "exceptions.h"
 #include "regs.h"
 #include "sysreg.h"
@@ -149,41 +150,59 @@ static const exit_handler_t exit_handlers[EC_MAX + 1] = {
 };
 #pragma GCC diagnostic pop
 
-void arm64_guest_sync(struct arch_regs *regs)
+/*
+ * Every exit starts and ends here. While the guest leaves its debug
+ * hardware alone the debug hooks cost one predictable branch each way.
+ */
+static struct vcpu *exit_begin(void)
 {
 	struct vcpu *vcpu = this_cpu()->vcpu;
+
+	vcpu->stats.exits++;
+	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
+		debug_exit_dirty(vcpu);
+	return vcpu;
+}
+
+static void exit_end(struct vcpu *vcpu)
+{
+	vcpu_exit_epilogue(vcpu);
+	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
+		debug_entry_dirty(vcpu);
+}
+
+void arm64_guest_sync(struct arch_regs *regs)
+{
+	struct vcpu *vcpu = exit_begin();
 	uint64_t esr = read_esr_el2();
 
 	(void)regs;
 	vcpu->arch.esr = esr;
 	vcpu->arch.far = read_far_el2();
 	vcpu->arch.hpfar = read_hpfar_el2();
-	vcpu->stats.exits++;
 	vcpu->stats.exits_by_class[ESR_EC(esr)]++;
 	exit_handlers[ESR_EC(esr)](vcpu, esr);
-	vcpu_exit_epilogue(vcpu);
+	exit_end(vcpu);
 }
 
 void arm64_guest_irq(struct arch_regs *regs)
 {
-	struct vcpu *vcpu = this_cpu()->vcpu;
+	struct vcpu *vcpu = exit_begin();
 
 	(void)regs;
-	vcpu->stats.exits++;
 	arm64_handle_irq();
-	vcpu_exit_epilogue(vcpu);
+	exit_end(vcpu);
 }
 
 void arm64_guest_serror(struct arch_regs *regs)
 {
-	struct vcpu *vcpu = this_cpu()->vcpu;
+	struct vcpu *vcpu = exit_begin();
 
 	(void)regs;
-	vcpu->stats.exits++;
 	/* An SError is asynchronous: the guest caused it, the guest gets it. */
 	log_info("vCPU %u: SError (ESR 0x%llx) taken at EL2, ignored",
 		 vcpu->id, (unsigned long long)read_esr_el2());
-	vcpu_exit_epilogue(vcpu);
+	exit_end(vcpu);
 }
 
 void arm64_el2_fault(struct arch_regs *regs, uint64_t kind)

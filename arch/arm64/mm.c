@@ -16,6 +16,7 @@
 #include <vigil/pool.h>
 
 #include "cpu.h"
+#include "debug.h"
 #include "pgtable.h"
 #include "regs.h"
 #include "sysreg_trap.h"
@@ -118,6 +119,7 @@ void arch_mm_init(const struct boot_info *info)
 	write_vbar_el2((uint64_t)(uintptr_t)el2_vectors);
 	isb();
 	sysreg_trap_check_table();
+	debug_init();
 	log_debug("EL2 page tables installed (%u-bit PA)", bits);
 }
 

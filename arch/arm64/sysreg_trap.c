@@ -9,6 +9,7 @@
 #include <vigil/panic.h>
 #include <vigil/vm.h>
 
+#include "debug.h"
 #include "exceptions.h"
 #include "regs.h"
 #include "sysreg.h"
@@ -29,7 +30,49 @@ static bool access_actlr(struct vcpu *vcpu, const struct sysreg_trap *r,
 	return true;
 }
 
+/* Breakpoint and watchpoint registers n; unimplemented n give UNDEF. */
+#define DBG_BP_WP(n)                                                        \
+	{SYS_ENC(2, 0, 0, n, 4), "DBGBVR" #n "_EL1", debug_access, 0},        \
+	{SYS_ENC(2, 0, 0, n, 5), "DBGBCR" #n "_EL1", debug_access, 0},        \
+	{SYS_ENC(2, 0, 0, n, 6), "DBGWVR" #n "_EL1", debug_access, 0},        \
+	{SYS_ENC(2, 0, 0, n, 7), "DBGWCR" #n "_EL1", debug_access, 0}
+#define DBG(op1, crn, crm, op2, name, reset) \
+	{SYS_ENC(2, op1, crn, crm, op2), name, debug_access, reset}
+
+/* Sorted by encoding: checked at start-up by sysreg_trap_check_table(). */
 static const struct sysreg_trap sysreg_table[] = {
+	DBG(0, 0, 0, 2, "OSDTRRX_EL1", 0),
+	DBG_BP_WP(0),
+	DBG_BP_WP(1),
+	DBG(0, 0, 2, 0, "MDCCINT_EL1", 0),
+	DBG(0, 0, 2, 2, "MDSCR_EL1", 0),
+	DBG_BP_WP(2),
+	DBG(0, 0, 3, 2, "OSDTRTX_EL1", 0),
+	DBG_BP_WP(3),
+	DBG_BP_WP(4),
+	DBG_BP_WP(5),
+	DBG(0, 0, 6, 2, "OSECCR_EL1", 0),
+	DBG_BP_WP(6),
+	DBG_BP_WP(7),
+	DBG_BP_WP(8),
+	DBG_BP_WP(9),
+	DBG_BP_WP(10),
+	DBG_BP_WP(11),
+	DBG_BP_WP(12),
+	DBG_BP_WP(13),
+	DBG_BP_WP(14),
+	DBG_BP_WP(15),
+	DBG(0, 1, 0, 0, "MDRAR_EL1", 0),
+	DBG(0, 1, 0, 4, "OSLAR_EL1", 0),
+	DBG(0, 1, 1, 4, "OSLSR_EL1", 0xa), /* OSLM implemented, locked */
+	DBG(0, 1, 3, 4, "OSDLR_EL1", 0),
+	DBG(0, 1, 4, 4, "DBGPRCR_EL1", 0),
+	DBG(0, 7, 8, 6, "DBGCLAIMSET_EL1", 0xff),
+	DBG(0, 7, 9, 6, "DBGCLAIMCLR_EL1", 0),
+	DBG(0, 7, 14, 6, "DBGAUTHSTATUS_EL1", 0),
+	DBG(3, 0, 1, 0, "MDCCSR_EL0", 0),
+	DBG(3, 0, 4, 0, "DBGDTR_EL0", 0),
+	DBG(3, 0, 5, 0, "DBGDTRRX_EL0", 0), /* DBGDTRTX_EL0 when written */
 	{SYS_ENC(3, 0, 1, 0, 1), "ACTLR_EL1", access_actlr, 0},
 };
 

@@ -9,6 +9,7 @@
 #include <vigil/vm.h>
 
 #include "cpu.h"
+#include "debug.h"
 #include "regs.h"
 #include "sysreg.h"
 #include "vcpu.h"
@@ -47,7 +48,6 @@ static const struct {
 	EL1_REG(EL1_ELR, elr_el1),
 	EL1_REG(EL1_SPSR, spsr_el1),
 	EL1_REG(EL1_CSSELR, csselr_el1),
-	EL1_REG(EL1_MDSCR, mdscr_el1),
 	EL1_REG(EL0_CNTV_CTL, cntv_ctl_el0),
 	EL1_REG(EL0_CNTV_CVAL, cntv_cval_el0),
 };
@@ -90,8 +90,9 @@ void arch_vcpu_init(struct vcpu *vcpu)
 	}
 	write_cptr_el2(cptr);
 
-	/* Performance counters: all of them to the guest for now. */
-	write_mdcr_el2(field_get(read_pmcr_el0(), 15, 11));
+	/* Debug traps and the guest's share of the PMU (debug.c). */
+	vcpu->arch.mdcr_el2 = debug_mdcr(vcpu);
+	write_mdcr_el2(vcpu->arch.mdcr_el2);
 	write_cnthctl_el2(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
 	write_cntvoff_el2(0);
 	write_vpidr_el2(read_midr_el1());
@@ -117,6 +118,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t arg)
 	vcpu->arch.sysregs[EL1_SCTLR] = SCTLR_EL1_RES1;
 	memset(&vcpu->arch.fpsimd, 0, sizeof(vcpu->arch.fpsimd));
 	arch_vcpu_restore_full(vcpu);
+	debug_vcpu_reset(vcpu);
 }
 
 void arch_vcpu_enter(struct vcpu *vcpu)

@@ -31,6 +31,15 @@ uint64_t arch_vcpu_get_pc(const struct vcpu *vcpu);
 void arch_vcpu_save_full(struct vcpu *vcpu);
 void arch_vcpu_restore_full(struct vcpu *vcpu);
 
+/*
+ * The host debugger takes the vCPU's debug hardware, or gives it back. The
+ * guest's own debug state is kept (and its accesses emulated) meanwhile,
+ * and is back in force, exactly as it was, after release. Called on the
+ * vCPU's own CPU.
+ */
+void arch_debug_host_acquire(struct vcpu *vcpu);
+void arch_debug_host_release(struct vcpu *vcpu);
+
 /* Inject an undefined-instruction exception at the guest's PC. */
 void arch_vcpu_inject_undef(struct vcpu *vcpu);
 

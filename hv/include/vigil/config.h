@@ -28,6 +28,7 @@ struct vigil_config {
 	uint32_t vcpus;  /* 0 = one per physical CPU */
 	uint64_t memory; /* bytes of guest RAM */
 	enum log_level log;
+	bool test_hooks; /* answer vigil's test-only SMCCC calls */
 };
 
 #define CONFIG_DEFAULT_MEMORY (256UL << 20)

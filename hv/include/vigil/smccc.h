@@ -43,6 +43,16 @@
 
 #define PSCI_VERSION_1_1 0x00010001U
 
+/*
+ * vigil's own calls, in the SMCCC vendor-specific hypervisor range. Only
+ * answered when vigil.cfg says "test_hooks = on": they let test guests
+ * exercise internal mechanisms before the interfaces that use them exist.
+ *
+ * VIGIL_HVC_TEST_DEBUG_HOST(1) makes the (future) debugger take this
+ * vCPU's debug hardware; (0) gives it back. Returns 0.
+ */
+#define VIGIL_HVC_TEST_DEBUG_HOST 0xC6000100U
+
 struct vcpu;
 
 struct smccc_args {

@@ -24,6 +24,11 @@ struct vcpu_stats {
 	uint64_t mmio;
 	uint64_t smccc;
 	uint64_t injected;
+	/* Debug ownership (see docs/architecture.md) */
+	uint64_t dbg_traps;    /* guest debug-register accesses trapped */
+	uint64_t dbg_switches; /* full save/restore of the debug registers */
+	uint64_t dbg_dirty;    /* trapping -> guest-owned transitions */
+	uint64_t dbg_clean;    /* guest-owned -> trapping transitions */
 };
 
 struct vm;
@@ -57,6 +62,7 @@ struct vm {
 	struct mmio_registry mmio;
 	arch_spinlock_t power_lock;
 	uint64_t dtb_ipa;
+	bool test_hooks; /* vigil.cfg test_hooks: see smccc.h */
 };
 
 extern struct vm the_vm;
@@ -90,6 +96,6 @@ void vcpu_resume(struct vcpu *vcpu);
 
 
 
-/* Per-vCPU counters at SYSTEM_OFF/RESET (log level debug). */
+/* Per-vCPU counters at SYSTEM_OFF/RESET (log level info, more at debug). */
 void vm_report_stats(const struct vm *vm);
 #endif

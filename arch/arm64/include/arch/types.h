@@ -23,7 +23,7 @@ enum arch_el1_sysreg {
 	EL1_ESR, EL1_AFSR0, EL1_AFSR1, EL1_FAR, EL1_MAIR, EL1_AMAIR,
 	EL1_VBAR, EL1_CONTEXTIDR, EL1_TPIDR, EL0_TPIDR, EL0_TPIDRRO,
 	EL1_CNTKCTL, EL1_PAR, EL0_SP, EL1_SP, EL1_ELR, EL1_SPSR, EL1_CSSELR,
-	EL1_MDSCR, EL0_CNTV_CTL, EL0_CNTV_CVAL,
+	EL0_CNTV_CTL, EL0_CNTV_CVAL,
 	EL1_NR_SYSREGS,
 };
 
@@ -31,6 +31,23 @@ struct arch_fpsimd {
 	__uint128_t v[32];
 	uint64_t fpsr;
 	uint64_t fpcr;
+};
+
+/*
+ * The guest's view of its debug registers (see arch/arm64/debug.h). The
+ * hardware holds them only while the vCPU is DIRTY.
+ */
+struct arch_debug {
+	uint64_t bvr[16], bcr[16], wvr[16], wcr[16];
+	uint64_t mdscr;
+	uint64_t mdccint;
+	uint64_t oseccr;
+	uint32_t claim;   /* DBGCLAIM tags */
+	uint8_t oslk;     /* OS lock (OSLSR_EL1.OSLK) */
+	uint8_t osdlk;    /* OS double lock (OSDLR_EL1.DLK) */
+	uint8_t corenpdrq; /* DBGPRCR_EL1 */
+	uint8_t state;    /* enum debug_state, debug.c */
+	uint8_t host_owned;
 };
 
 struct arch_vcpu {
@@ -44,6 +61,8 @@ struct arch_vcpu {
 	 */
 	uint64_t sysregs[EL1_NR_SYSREGS];
 	struct arch_fpsimd fpsimd;
+	struct arch_debug debug;
+	uint64_t mdcr_el2;
 	/* Syndrome of the exit being handled. */
 	uint64_t esr;
 	uint64_t far;
