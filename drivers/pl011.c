@@ -5,6 +5,7 @@
  * going straight to the serial line and input polled from it.
  */
 #include <arch_cpu.h>
+#include <arch_irq.h>
 #include <vigil/console.h>
 #include <vigil/init.h>
 #include <vigil/log.h>
@@ -76,12 +77,14 @@ static const struct console_ops pl011_console = {
 	.getc = pl011_getc,
 };
 
-/* The guest's PL011: register file and a receive buffer. */
+/* The guest's PL011: register file, receive buffer, interrupt line. */
 static struct vuart {
 	uint32_t ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr, ilpr;
 	uint32_t ris;
 	uint8_t rx[RX_BUF_SIZE];
 	uint32_t rx_head, rx_tail; /* head == tail: empty */
+	struct vm *vm;
+	uint32_t intid; /* 0: no interrupt line */
 } vuart = {
 	.cr = 0x300, /* TXE | RXE, as after reset */
 	.ifls = 0x12,
@@ -174,6 +177,14 @@ static void vuart_write(struct vuart *u, uint64_t off, uint32_t v)
 }
 
 static arch_spinlock_t vuart_lock;
+static struct mem_range uart_reg;
+
+/* The guest's line follows its masked interrupt status, like the real one. */
+static void vuart_update_line(struct vuart *u)
+{
+	if (u->intid != 0)
+		arch_virq_set_level(u->vm, u->intid, (u->ris & u->imsc) != 0);
+}
 
 static bool vuart_access(struct vcpu *vcpu, struct mmio_access *acc,
 			 uint64_t offset, void *priv)
@@ -189,32 +200,62 @@ static bool vuart_access(struct vcpu *vcpu, struct mmio_access *acc,
 		vuart_write(u, offset & ~3UL, (uint32_t)acc->value);
 	else
 		acc->value = vuart_read(u, offset & ~3UL);
+	vuart_update_line(u);
 	arch_spin_unlock(&vuart_lock);
 	return true;
 }
 
-static bool pl011_init(const void *fdt, struct vm *vm)
+/* Input arrived on the real UART: queue it for the guest. */
+static void pl011_rx_irq(void *ctx)
 {
-	struct mem_range reg;
+	struct vuart *u = ctx;
 
-	if (!platform_find_device(fdt, "arm,pl011", true, &reg)) {
+	arch_spin_lock(&vuart_lock);
+	vuart_poll_input(u);
+	reg_write(UARTICR, INT_RX | INT_RT);
+	vuart_update_line(u);
+	arch_spin_unlock(&vuart_lock);
+}
+
+static bool pl011_console_init(const void *fdt, struct vm *vm)
+{
+	(void)vm;
+	if (!platform_find_device(fdt, "arm,pl011", true, &uart_reg)) {
 		log_always("no PL011 UART in the device tree: no console");
 		return false;
 	}
-	uart_regs = (volatile uint32_t *)(uintptr_t)reg.base;
+	uart_regs = (volatile uint32_t *)(uintptr_t)uart_reg.base;
 	console_register(&pl011_console);
+	return true;
+}
+HV_INIT(HV_INIT_CONSOLE, pl011_console_init);
 
+/* The guest's PL011 at the real one's address, with the real one's SPI. */
+static bool pl011_guest_init(const void *fdt, struct vm *vm)
+{
 	struct mmio_region region = {
 		.name = "pl011",
-		.base = reg.base,
+		.base = uart_reg.base,
 		.size = PL011_MMIO_SIZE,
 		.access = vuart_access,
 		.priv = &vuart,
 	};
+	uint32_t intid;
+
 	if (!mmio_register(&vm->mmio, &region))
 		return false;
-	log_debug("console: PL011 at 0x%llx (emulated for the guest)",
-		  (unsigned long long)reg.base);
+	vuart.vm = vm;
+	if (arch_irq_from_dt(fdt, "arm,pl011", &intid) &&
+	    arch_virq_claim(vm, intid) &&
+	    arch_irq_request(intid, pl011_rx_irq, &vuart)) {
+		vuart.intid = intid;
+		reg_write(UARTIMSC, INT_RX | INT_RT);
+	} else {
+		log_warn("console: PL011 interrupt unavailable, guest input is "
+			 "polled");
+	}
+	log_debug("console: PL011 at 0x%llx (emulated for the guest, INTID %u)",
+		  (unsigned long long)uart_reg.base, vuart.intid);
 	return true;
 }
-HV_INIT(HV_INIT_CONSOLE, pl011_init);
+HV_INIT(HV_INIT_DEVICE, pl011_guest_init);

@@ -75,6 +75,49 @@ static bool build_guest_dt(const struct boot_info *info, struct vm *vm,
 	return true;
 }
 
+/*
+ * Devices the guest owns are mapped straight through (identity, device
+ * memory). Emulated ones (their ranges are in the MMIO registry) and the
+ * ones vigil keeps are left out, so the guest traps or faults on them.
+ */
+struct passthrough_ctx {
+	struct vm *vm;
+	bool ok;
+	uint64_t last_base, last_end; /* small devices share pages */
+};
+
+static void map_passthrough(const struct mem_range *r, const char *node,
+			    void *ctx)
+{
+	struct passthrough_ctx *pc = ctx;
+	uint64_t base = ALIGN_DOWN(r->base, PAGE_SIZE);
+	uint64_t end = ALIGN_UP(r->base + r->size, PAGE_SIZE);
+	uint32_t nr_hidden;
+	const struct mem_range *hidden = platform_hidden_devices(&nr_hidden);
+
+	if (end <= base || (base >= pc->last_base && end <= pc->last_end) ||
+	    mmio_find_overlap(&pc->vm->mmio, base, end - base))
+		return;
+	for (uint32_t i = 0; i < nr_hidden; i++) {
+		if (base < hidden[i].base + hidden[i].size &&
+		    hidden[i].base < end)
+			return;
+	}
+	/* Never hand out RAM this way (a node describing RAM as a device). */
+	if (base < pc->vm->ram.base + pc->vm->ram.size && pc->vm->ram.base < end)
+		return;
+	if (!arch_stage2_map_identity(ipa_init(base), end - base, MM_DEVICE)) {
+		log_always("stage 2: cannot map %s at 0x%llx", node,
+			   (unsigned long long)base);
+		pc->ok = false;
+		return;
+	}
+	pc->last_base = base;
+	pc->last_end = end;
+	log_debug("guest device %s: 0x%llx-0x%llx", node,
+		  (unsigned long long)base, (unsigned long long)(end - 1));
+}
+
 /* The guest could not be started: leave the machine in a clean state. */
 static void __attribute__((noreturn)) boot_failed(void)
 {
@@ -120,7 +163,8 @@ void hv_main(const struct boot_info *info)
 	vm->ram = info->guest_ram;
 	vm->test_hooks = info->cfg.test_hooks;
 	setup_vcpus(vm, &cpus, wanted);
-	if (!run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||
+	if (!run_init_calls(HV_INIT_IRQCHIP, info->dtb, vm) ||
+	    !run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||
 	    !run_init_calls(HV_INIT_LATE, info->dtb, vm))
 		boot_failed();
 
@@ -133,7 +177,9 @@ void hv_main(const struct boot_info *info)
 	if (!arch_stage2_map_identity(ipa_init(vm->ram.base), vm->ram.size,
 				      MM_NORMAL))
 		panic("stage 2: cannot map guest RAM");
-	if (!build_guest_dt(info, vm, &cpus))
+	struct passthrough_ctx pc = {vm, true, 0, 0};
+	platform_for_each_device_range(info->dtb, map_passthrough, &pc);
+	if (!pc.ok || !build_guest_dt(info, vm, &cpus))
 		boot_failed();
 
 	for (uint32_t i = 1; i < wanted; i++) {

@@ -44,6 +44,16 @@ const struct mmio_region *mmio_find(const struct mmio_registry *reg,
 	return NULL;
 }
 
+const struct mmio_region *mmio_find_overlap(const struct mmio_registry *reg,
+					    uint64_t addr, uint64_t size)
+{
+	for (uint32_t i = 0; i < reg->count; i++) {
+		if (overlaps(&reg->regions[i], addr, size))
+			return &reg->regions[i];
+	}
+	return NULL;
+}
+
 bool mmio_dispatch(const struct mmio_registry *reg, struct vcpu *vcpu,
 		   struct mmio_access *acc)
 {

@@ -93,6 +93,19 @@ const struct mem_range *platform_hidden_devices(uint32_t *count)
 	return hidden;
 }
 
+/* Is every bus above node a 1:1 mapping (root, or an empty "ranges")? */
+static bool reg_is_identity(const void *fdt, int node)
+{
+	int len;
+
+	for (int parent = fdt_parent_offset(fdt, node); parent > 0;
+	     parent = fdt_parent_offset(fdt, parent)) {
+		if (fdt_getprop(fdt, parent, "ranges", &len) == NULL || len != 0)
+			return false;
+	}
+	return true;
+}
+
 static bool node_enabled(const void *fdt, int node)
 {
 	int len;
@@ -101,19 +114,26 @@ static bool node_enabled(const void *fdt, int node)
 	       strcmp(status, "ok") == 0;
 }
 
-static bool node_reg(const void *fdt, int node, struct mem_range *reg)
+static bool node_reg_index(const void *fdt, int node, int index,
+			   struct mem_range *reg)
 {
 	int parent = fdt_parent_offset(fdt, node), len;
-	if (parent < 0)
+	if (parent < 0 || index < 0)
 		return false;
 	int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
 	const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
 	if (p == NULL || ac < 1 || ac > 2 || sc < 0 || sc > 2 ||
-	    len < (ac + sc) * 4)
+	    len < (index + 1) * (ac + sc) * 4)
 		return false;
+	p += index * (ac + sc);
 	reg->base = read_cells(p, ac);
 	reg->size = sc ? read_cells(p + ac, sc) : 0;
 	return true;
+}
+
+static bool node_reg(const void *fdt, int node, struct mem_range *reg)
+{
+	return node_reg_index(fdt, node, 0, reg);
 }
 
 bool platform_find_device(const void *fdt, const char *compatible,
@@ -143,4 +163,102 @@ bool platform_find_device(const void *fdt, const char *compatible,
 			return true;
 	}
 	return false;
+}
+
+bool platform_find_device_reg(const void *fdt, const char *compatible,
+			      int index, struct mem_range *reg)
+{
+	for (int node = fdt_node_offset_by_compatible(fdt, -1, compatible);
+	     node >= 0;
+	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
+		if (node_enabled(fdt, node))
+			return node_reg_index(fdt, node, index, reg);
+	}
+	return false;
+}
+
+static int interrupt_parent_cells(const void *fdt, int node)
+{
+	int len;
+
+	for (int n = node; n >= 0; n = fdt_parent_offset(fdt, n)) {
+		const fdt32_t *ph = fdt_getprop(fdt, n, "interrupt-parent", &len);
+		if (ph != NULL && len == 4) {
+			int ic = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph));
+			const fdt32_t *c =
+				ic >= 0 ? fdt_getprop(fdt, ic, "#interrupt-cells", &len)
+					: NULL;
+			return c != NULL && len == 4 ? (int)fdt32_to_cpu(*c) : -1;
+		}
+	}
+	return -1;
+}
+
+bool platform_find_device_irq(const void *fdt, const char *compatible,
+			      int index, uint32_t *cells, int *ncells)
+{
+	int node, len;
+
+	for (node = fdt_node_offset_by_compatible(fdt, -1, compatible);
+	     node >= 0;
+	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
+		if (node_enabled(fdt, node))
+			break;
+	}
+	if (node < 0)
+		return false;
+	int n = interrupt_parent_cells(fdt, node);
+	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+	if (n < 1 || n > 4 || p == NULL || len < (index + 1) * n * 4)
+		return false;
+	for (int i = 0; i < n; i++)
+		cells[i] = fdt32_to_cpu(p[index * n + i]);
+	*ncells = n;
+	return true;
+}
+
+/* A host bridge's windows: "ranges" = <child-addr(3) parent-addr size>. */
+static void bridge_windows(const void *fdt, int node, int pac,
+			   void (*fn)(const struct mem_range *, const char *,
+				      void *),
+			   void *ctx)
+{
+	int len, sc = fdt_size_cells(fdt, node), cac = fdt_address_cells(fdt, node);
+	const fdt32_t *p = fdt_getprop(fdt, node, "ranges", &len);
+	int entry = cac + pac + sc;
+
+	if (p == NULL || cac != 3 || sc < 1 || sc > 2 || pac < 1 || pac > 2)
+		return;
+	for (int off = 0; (off + entry) * 4 <= len; off += entry) {
+		struct mem_range r = {read_cells(p + off + cac, pac),
+				      read_cells(p + off + cac + pac, sc)};
+		fn(&r, fdt_get_name(fdt, node, NULL), ctx);
+	}
+}
+
+void platform_for_each_device_range(const void *fdt,
+				    void (*fn)(const struct mem_range *r,
+					       const char *node, void *ctx),
+				    void *ctx)
+{
+	int node, depth = 0, len;
+
+	for (node = fdt_next_node(fdt, 0, &depth); node >= 0;
+	     node = fdt_next_node(fdt, node, &depth)) {
+		const char *type = fdt_getprop(fdt, node, "device_type", &len);
+		if (type != NULL &&
+		    (strcmp(type, "memory") == 0 || strcmp(type, "cpu") == 0))
+			continue;
+		if (!node_enabled(fdt, node) || !reg_is_identity(fdt, node))
+			continue;
+		struct mem_range r;
+		for (int i = 0; node_reg_index(fdt, node, i, &r); i++) {
+			if (r.size != 0)
+				fn(&r, fdt_get_name(fdt, node, NULL), ctx);
+		}
+		if (type != NULL && strcmp(type, "pci") == 0)
+			bridge_windows(fdt, node,
+				       fdt_address_cells(fdt, fdt_parent_offset(fdt, node)),
+				       fn, ctx);
+	}
 }

@@ -59,13 +59,6 @@ void arch_memory_barrier(void)
 	__asm__ volatile("dmb ish" ::: "memory");
 }
 
-void arch_cpu_kick(uint32_t cpu)
-{
-	/* Interrupt-controller support provides the IPI (vGIC issue). */
-	(void)cpu;
-	arch_cpu_send_event();
-}
-
 void arch_spin_lock(arch_spinlock_t *lock)
 {
 	uint32_t tmp, one = 1;

@@ -14,9 +14,11 @@
 #include "cpu.h"
 #include "debug.h"
 #include "exceptions.h"
+#include "gicv3.h"
 #include "regs.h"
 #include "sysreg.h"
 #include "vcpu.h"
+#include "vgic.h"
 
 typedef void (*exit_handler_t)(struct vcpu *vcpu, uint64_t esr);
 
@@ -152,7 +154,8 @@ static const exit_handler_t exit_handlers[EC_MAX + 1] = {
 
 /*
  * Every exit starts and ends here. While the guest leaves its debug
- * hardware alone the debug hooks cost one predictable branch each way.
+ * hardware alone and no virtual interrupt is in flight, the debug and
+ * vGIC hooks cost one predictable branch each.
  */
 static struct vcpu *exit_begin(void)
 {
@@ -161,12 +164,14 @@ static struct vcpu *exit_begin(void)
 	vcpu->stats.exits++;
 	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
 		debug_exit_dirty(vcpu);
+	vgic_exit(vcpu);
 	return vcpu;
 }
 
 static void exit_end(struct vcpu *vcpu)
 {
 	vcpu_exit_epilogue(vcpu);
+	vgic_entry(vcpu);
 	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
 		debug_entry_dirty(vcpu);
 }
@@ -190,7 +195,7 @@ void arm64_guest_irq(struct arch_regs *regs)
 	struct vcpu *vcpu = exit_begin();
 
 	(void)regs;
-	arm64_handle_irq();
+	gic_handle_irqs();
 	exit_end(vcpu);
 }
 

@@ -13,6 +13,5 @@ void arm64_guest_serror(struct arch_regs *regs);
 void arm64_el2_fault(struct arch_regs *regs, uint64_t kind);
 
 void handle_sysreg_trap(struct vcpu *vcpu, uint64_t esr);
-void arm64_handle_irq(void);
 
 #endif

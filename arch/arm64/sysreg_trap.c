@@ -15,6 +15,7 @@
 #include "sysreg.h"
 #include "sysreg_trap.h"
 #include "vcpu.h"
+#include "vgic.h"
 
 /*
  * ACTLR_EL1 (trapped by HCR_EL2.TACR): its bits are IMPLEMENTATION DEFINED
@@ -74,6 +75,10 @@ static const struct sysreg_trap sysreg_table[] = {
 	DBG(3, 0, 4, 0, "DBGDTR_EL0", 0),
 	DBG(3, 0, 5, 0, "DBGDTRRX_EL0", 0), /* DBGDTRTX_EL0 when written */
 	{SYS_ENC(3, 0, 1, 0, 1), "ACTLR_EL1", access_actlr, 0},
+	/* SGIs: written at EL1, trapped by HCR_EL2.IMO/FMO. */
+	{SYS_ENC(3, 0, 12, 11, 5), "ICC_SGI1R_EL1", vgic_sgi_access, 0},
+	{SYS_ENC(3, 0, 12, 11, 6), "ICC_ASGI1R_EL1", vgic_sgi_access, 0},
+	{SYS_ENC(3, 0, 12, 11, 7), "ICC_SGI0R_EL1", vgic_sgi_access, 0},
 };
 
 void sysreg_trap_check_table(void)

@@ -13,6 +13,7 @@
 #include "regs.h"
 #include "sysreg.h"
 #include "vcpu.h"
+#include "vgic.h"
 
 /*
  * One accessor pair per EL1 register, in enum arch_el1_sysreg order. A
@@ -102,6 +103,7 @@ void arch_vcpu_init(struct vcpu *vcpu)
 			  ICC_SRE_EL2_ENABLE);
 	isb();
 	arch_stage2_enable();
+	vgic_vcpu_init(vcpu);
 }
 
 void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t arg)
@@ -119,6 +121,7 @@ void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t arg)
 	memset(&vcpu->arch.fpsimd, 0, sizeof(vcpu->arch.fpsimd));
 	arch_vcpu_restore_full(vcpu);
 	debug_vcpu_reset(vcpu);
+	vgic_vcpu_reset(vcpu);
 }
 
 void arch_vcpu_enter(struct vcpu *vcpu)

@@ -13,8 +13,9 @@ struct vm;
 
 enum hv_init_level {
 	HV_INIT_CONSOLE = 0, /* before anything logs */
-	HV_INIT_DEVICE = 1,  /* device models and drivers */
-	HV_INIT_LATE = 2,    /* services that need devices (network, stub) */
+	HV_INIT_IRQCHIP = 1, /* the interrupt controller, real and virtual */
+	HV_INIT_DEVICE = 2,  /* device models and drivers */
+	HV_INIT_LATE = 3,    /* services that need devices (network, stub) */
 };
 
 struct hv_init_call {

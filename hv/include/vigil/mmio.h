@@ -39,6 +39,9 @@ struct mmio_registry {
 bool mmio_register(struct mmio_registry *reg, const struct mmio_region *r);
 const struct mmio_region *mmio_find(const struct mmio_registry *reg,
 				    uint64_t addr, uint64_t size);
+/* Any registered region overlapping [addr, addr+size)? */
+const struct mmio_region *mmio_find_overlap(const struct mmio_registry *reg,
+					    uint64_t addr, uint64_t size);
 /* Returns true when a device handled the access. */
 bool mmio_dispatch(const struct mmio_registry *reg, struct vcpu *vcpu,
 		   struct mmio_access *acc);

@@ -54,6 +54,26 @@ const struct mem_range *platform_hidden_devices(uint32_t *count);
  */
 bool platform_find_device(const void *fdt, const char *compatible,
 			  bool prefer_stdout, struct mem_range *reg);
+/* Register range number index of the first enabled compatible device. */
+bool platform_find_device_reg(const void *fdt, const char *compatible,
+			      int index, struct mem_range *reg);
+
+/*
+ * The raw cells of interrupt specifier index of the first enabled device
+ * compatible with compatible (ncells is the parent's #interrupt-cells).
+ */
+bool platform_find_device_irq(const void *fdt, const char *compatible,
+			      int index, uint32_t *cells, int *ncells);
+
+/*
+ * Call fn for every register range of every device the guest may reach
+ * directly: enabled nodes with "reg" on 1:1 buses (and the "ranges"
+ * windows of host bridges), except memory and CPUs.
+ */
+void platform_for_each_device_range(const void *fdt,
+				    void (*fn)(const struct mem_range *r,
+					       const char *node, void *ctx),
+				    void *ctx);
 
 /* The firmware's device tree, for drivers looking for their device. */
 const void *platform_fdt(void);

@@ -1,0 +1,824 @@
+/*
+ * The guest's GICv3. The distributor and the redistributors are emulated
+ * as trapped MMIO at the addresses of the real ones; the CPU interface is
+ * the hardware's virtual one (ICV_* behind HCR_EL2.IMO/FMO), fed through
+ * the list registers.
+ *
+ * Software state per interrupt is authoritative while the vCPU is out of
+ * the guest: at every exit the list registers in use are folded back into
+ * it and emptied, and before every entry the highest-priority deliverable
+ * interrupts of that vCPU are loaded (active ones first, so the guest can
+ * always deactivate what it took). With more candidates than list
+ * registers, the underflow maintenance interrupt brings the vCPU back to
+ * load the rest. A per-vCPU count of pending-or-active interrupts keeps
+ * both hooks to one branch when nothing is in flight.
+ *
+ * Interrupts of devices the guest owns, and its timers, are forwarded with
+ * the list register's HW bit: vigil only drops the physical priority, and
+ * the guest's deactivation of the virtual interrupt deactivates the
+ * physical one. Interrupts vigil owns (its timer, the kick SGI, the UART)
+ * are never visible to the guest; the emulated UART has its own virtual
+ * line, driven by arch_virq_set_level().
+ *
+ * One lock covers all of it: interrupt traffic is light next to the cost
+ * of the trap that carries it.
+ */
+#include <string.h>
+
+#include <arch_cpu.h>
+#include <arch_irq.h>
+#include <vigil/init.h>
+#include <vigil/log.h>
+#include <vigil/mmio.h>
+#include <vigil/platform.h>
+#include <vigil/pool.h>
+#include <vigil/vm.h>
+
+#include "cpu.h"
+#include "gicv3.h"
+#include "regs.h"
+#include "sysreg.h"
+#include "sysreg_trap.h"
+#include "vgic.h"
+
+/* ICH_* (virtual CPU interface control) */
+SYSREG_RW(ich_hcr, S3_4_C12_C11_0)
+SYSREG_READ(ich_vtr, S3_4_C12_C11_1)
+SYSREG_RW(ich_vmcr, S3_4_C12_C11_7)
+SYSREG_RW(ich_ap0r0, S3_4_C12_C8_0)
+SYSREG_RW(ich_ap1r0, S3_4_C12_C9_0)
+#define ICH_HCR_EN (1UL << 0)
+#define ICH_HCR_UIE (1UL << 1)
+
+#define LR_STATE_PENDING (1UL << 62)
+#define LR_STATE_ACTIVE (1UL << 63)
+#define LR_HW (1UL << 61)
+#define LR_GROUP1 (1UL << 60)
+#define LR_PRIORITY_SHIFT 48
+#define LR_PINTID_SHIFT 32
+#define LR_EOI (1UL << 41) /* maintenance interrupt on EOI (HW = 0) */
+#define VGIC_MAX_LRS 16
+
+/* Distributor and redistributor registers the guest sees */
+#define GICD_CTLR 0x0000
+#define GICD_TYPER 0x0004
+#define GICD_IIDR 0x0008
+#define GICD_IGROUPR 0x0080
+#define GICD_ISENABLER 0x0100
+#define GICD_ICENABLER 0x0180
+#define GICD_ISPENDR 0x0200
+#define GICD_ICPENDR 0x0280
+#define GICD_ISACTIVER 0x0300
+#define GICD_ICACTIVER 0x0380
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR 0x0c00
+#define GICD_IROUTER 0x6000
+#define GICD_PIDR2 0xffe8
+#define GICD_CTLR_G1 (1U << 0)
+#define GICD_CTLR_G1A (1U << 1)
+#define GICD_CTLR_ARE (1U << 4)
+#define GICD_CTLR_DS (1U << 6)
+#define GICD_TYPER_NO1N (1U << 25)
+#define GIC_PIDR2_ARCH_V3 0x3b
+#define GIC_IIDR_ARM 0x43b
+
+#define GICR_CTLR 0x0000
+#define GICR_IIDR 0x0004
+#define GICR_TYPER 0x0008
+#define GICR_WAKER 0x0014
+#define GICR_SGI_BASE 0x10000
+#define GICR_FRAME_SIZE 0x20000
+#define GICR_TYPER_LAST (1UL << 4)
+#define GICR_WAKER_SLEEP (1U << 1)
+#define GICR_WAKER_ASLEEP (1U << 2)
+
+#define IROUTER_IRM (1UL << 31)
+#define AP_WORDS ((GIC_MAX_INTID + 63) / 64)
+
+struct virq {
+	uint8_t priority;
+	uint8_t enabled;
+	uint8_t pending;
+	uint8_t active;
+	uint8_t level;    /* line level of an emulated interrupt */
+	uint8_t edge;     /* ICFGR: edge-triggered */
+	uint8_t hw;       /* forwarded from the same physical INTID */
+	uint8_t emulated; /* vigil's device models drive it */
+	uint8_t group1;
+	uint32_t target;  /* vCPU (SPIs) */
+	uint64_t irouter;
+};
+
+static struct vgic {
+	struct vm *vm;
+	uint32_t nr_irqs, nr_lrs;
+	uint8_t priority_mask;
+	uint32_t ctlr;
+	struct mem_range dist, redist;
+	struct virq *spis;
+	struct virq priv[VM_MAX_VCPUS][GIC_NR_PRIVATE];
+	/* Pending-or-active interrupts by the vCPU they target. */
+	uint64_t ap[VM_MAX_VCPUS][AP_WORDS];
+	volatile uint32_t ap_count[VM_MAX_VCPUS];
+	uint32_t lr_intid[VM_MAX_VCPUS][VGIC_MAX_LRS];
+	uint32_t used_lrs[VM_MAX_VCPUS];
+	uint8_t sleeping[VM_MAX_VCPUS];
+	arch_spinlock_t lock;
+} vgic;
+
+static inline uint32_t this_vcpu_id(void)
+{
+	return this_cpu()->index;
+}
+
+static struct virq *virq_of(uint32_t vcpu, uint32_t intid)
+{
+	if (intid < GIC_NR_PRIVATE)
+		return vcpu < VM_MAX_VCPUS ? &vgic.priv[vcpu][intid] : NULL;
+	if (intid < vgic.nr_irqs)
+		return &vgic.spis[intid - GIC_NR_PRIVATE];
+	return NULL;
+}
+
+static uint32_t target_of(const struct virq *irq, uint32_t vcpu,
+			  uint32_t intid)
+{
+	return intid < GIC_NR_PRIVATE ? vcpu : irq->target;
+}
+
+/* Keep the per-vCPU pending-or-active bitmap in step with irq. */
+static void update_ap(uint32_t target, uint32_t intid, const struct virq *irq)
+{
+	uint64_t bit = 1UL << (intid % 64), *word = &vgic.ap[target][intid / 64];
+	bool want = irq->pending || irq->active;
+
+	if (want && !(*word & bit)) {
+		*word |= bit;
+		vgic.ap_count[target]++;
+	} else if (!want && (*word & bit)) {
+		*word &= ~bit;
+		vgic.ap_count[target]--;
+	}
+}
+
+/* Make the target notice a change, if it is another CPU. */
+static void notify(uint32_t target)
+{
+	if (target != this_vcpu_id())
+		arch_cpu_kick(target);
+}
+
+static void set_pending(uint32_t vcpu, uint32_t intid, bool pending)
+{
+	struct virq *irq = virq_of(vcpu, intid);
+	if (irq == NULL)
+		return;
+	uint32_t t = target_of(irq, vcpu, intid);
+	irq->pending = pending;
+	update_ap(t, intid, irq);
+	if (pending)
+		notify(t);
+}
+
+/* ---- list registers ------------------------------------------------- */
+
+#define LR_CASE_READ(n, crm, op2) \
+	case n: __asm__ volatile("mrs %0, S3_4_C12_" #crm "_" #op2 : "=r"(v)); break;
+#define LR_CASE_WRITE(n, crm, op2) \
+	case n: __asm__ volatile("msr S3_4_C12_" #crm "_" #op2 ", %0" : : "r"(v)); break;
+#define LR_CASES(M)                                                        \
+	M(0, C12, 0) M(1, C12, 1) M(2, C12, 2) M(3, C12, 3) M(4, C12, 4)    \
+	M(5, C12, 5) M(6, C12, 6) M(7, C12, 7) M(8, C13, 0) M(9, C13, 1)    \
+	M(10, C13, 2) M(11, C13, 3) M(12, C13, 4) M(13, C13, 5)             \
+	M(14, C13, 6) M(15, C13, 7)
+
+static uint64_t read_lr(unsigned int n)
+{
+	uint64_t v = 0;
+	switch (n) { LR_CASES(LR_CASE_READ) }
+	return v;
+}
+
+static void write_lr(unsigned int n, uint64_t v)
+{
+	switch (n) { LR_CASES(LR_CASE_WRITE) }
+}
+
+/* Fold the list registers back into the software state. */
+static void sync_lrs(uint32_t v)
+{
+	for (unsigned int i = 0; i < vgic.used_lrs[v]; i++) {
+		uint64_t lr = read_lr(i);
+		uint32_t intid = vgic.lr_intid[v][i];
+		struct virq *irq = virq_of(v, intid);
+
+		write_lr(i, 0);
+		if (irq == NULL)
+			continue;
+		irq->pending = (lr & LR_STATE_PENDING) != 0;
+		irq->active = (lr & LR_STATE_ACTIVE) != 0;
+		/* A level-sensitive line still high is pending again. */
+		if (irq->emulated && !irq->edge && irq->level)
+			irq->pending = 1;
+		update_ap(v, intid, irq);
+	}
+	vgic.used_lrs[v] = 0;
+}
+
+static bool deliverable(const struct virq *irq)
+{
+	if (irq->active)
+		return true;
+	return irq->pending && irq->enabled && irq->group1 &&
+	       (vgic.ctlr & (GICD_CTLR_G1 | GICD_CTLR_G1A));
+}
+
+/* Load the best candidates: active first, then by priority. */
+static void flush_lrs(uint32_t v)
+{
+	uint32_t cand[VGIC_MAX_LRS];
+	unsigned int n = 0, total = 0;
+
+	for (unsigned int w = 0; w < AP_WORDS; w++) {
+		for (uint64_t bits = vgic.ap[v][w]; bits; bits &= bits - 1) {
+			uint32_t intid = w * 64 + (uint32_t)__builtin_ctzl(bits);
+			struct virq *irq = virq_of(v, intid);
+			if (irq == NULL || !deliverable(irq))
+				continue;
+			total++;
+			/* Keep the nr_lrs best: replace the worst if better. */
+			unsigned int key = irq->active ? 0 : 1U + irq->priority;
+			if (n < vgic.nr_lrs) {
+				cand[n++] = intid;
+				continue;
+			}
+			unsigned int worst = 0, worst_key = 0;
+			for (unsigned int i = 0; i < n; i++) {
+				struct virq *c = virq_of(v, cand[i]);
+				unsigned int k = c->active ? 0 : 1U + c->priority;
+				if (k >= worst_key) {
+					worst_key = k;
+					worst = i;
+				}
+			}
+			if (key < worst_key)
+				cand[worst] = intid;
+		}
+	}
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct virq *irq = virq_of(v, cand[i]);
+		uint64_t lr = cand[i] | LR_GROUP1 |
+			      (uint64_t)irq->priority << LR_PRIORITY_SHIFT;
+		if (irq->pending)
+			lr |= LR_STATE_PENDING;
+		if (irq->active)
+			lr |= LR_STATE_ACTIVE;
+		if (irq->hw)
+			lr |= LR_HW | (uint64_t)cand[i] << LR_PINTID_SHIFT;
+		else if (irq->emulated && !irq->edge)
+			lr |= LR_EOI;
+		write_lr(i, lr);
+		vgic.lr_intid[v][i] = cand[i];
+	}
+	vgic.used_lrs[v] = n;
+
+	uint64_t hcr = ICH_HCR_EN;
+	if (total > n)
+		hcr |= ICH_HCR_UIE;
+	write_ich_hcr(hcr);
+}
+
+void vgic_exit(struct vcpu *vcpu)
+{
+	uint32_t v = vcpu->id;
+
+	if (vgic.used_lrs[v] == 0)
+		return;
+	arch_spin_lock(&vgic.lock);
+	sync_lrs(v);
+	arch_spin_unlock(&vgic.lock);
+}
+
+void vgic_entry(struct vcpu *vcpu)
+{
+	uint32_t v = vcpu->id;
+
+	if (vgic.ap_count[v] == 0) {
+		/* Nothing in flight: the list registers are already empty. */
+		return;
+	}
+	arch_spin_lock(&vgic.lock);
+	flush_lrs(v);
+	arch_spin_unlock(&vgic.lock);
+}
+
+/* ---- forwarded (HW) interrupts ------------------------------------- */
+
+static enum gic_irq_result forward_irq(uint32_t intid, void *ctx)
+{
+	uint32_t self = this_vcpu_id();
+	struct virq *irq;
+	enum gic_irq_result r = GIC_IRQ_FORWARDED;
+
+	(void)ctx;
+	arch_spin_lock(&vgic.lock);
+	irq = virq_of(self, intid);
+	if (irq == NULL || !irq->enabled || irq->emulated) {
+		/* Disabled meanwhile: let the hardware have it back. */
+		if (irq != NULL && intid >= GIC_NR_PRIVATE)
+			gic_enable(intid, false);
+		r = GIC_IRQ_DONE;
+	} else {
+		irq->hw = 1;
+		set_pending(self, intid, true);
+	}
+	arch_spin_unlock(&vgic.lock);
+	return r;
+}
+
+static enum gic_irq_result maintenance_irq(uint32_t intid, void *ctx)
+{
+	(void)intid, (void)ctx;
+	/* The exit itself re-syncs and refills the list registers. */
+	write_ich_hcr(ICH_HCR_EN);
+	return GIC_IRQ_DONE;
+}
+
+/* A guest write changed enable/pending/config/route of a forwarded irq:
+ * the physical interrupt follows. Private ones on their own CPU only. */
+static bool is_forwarded(const struct virq *irq, uint32_t intid)
+{
+	if (irq->emulated)
+		return false;
+	return intid == GIC_PPI_VIRT_TIMER || intid == GIC_PPI_PHYS_TIMER ||
+	       intid >= GIC_NR_PRIVATE;
+}
+
+static void phys_enable(uint32_t vcpu, uint32_t intid, bool en)
+{
+	if (intid < GIC_NR_PRIVATE)
+		gic_enable_on(vcpu, intid, en);
+	else
+		gic_enable(intid, en);
+}
+
+/* ---- register emulation -------------------------------------------- */
+
+enum bitop { OP_ENABLE, OP_DISABLE, OP_SETPEND, OP_CLRPEND, OP_SETACT,
+	     OP_CLRACT, OP_GROUP };
+
+static uint64_t read_bits(uint32_t vcpu, uint32_t first, enum bitop op)
+{
+	uint64_t v = 0;
+	for (uint32_t i = 0; i < 32; i++) {
+		struct virq *irq = virq_of(vcpu, first + i);
+		if (irq == NULL)
+			break;
+		bool bit;
+		switch (op) {
+		case OP_ENABLE: case OP_DISABLE: bit = irq->enabled; break;
+		case OP_SETPEND: case OP_CLRPEND: bit = irq->pending; break;
+		case OP_SETACT: case OP_CLRACT: bit = irq->active; break;
+		default: bit = irq->group1; break;
+		}
+		v |= (uint64_t)bit << i;
+	}
+	return v;
+}
+
+static void write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
+		       uint32_t val)
+{
+	for (uint32_t i = 0; i < 32; i++) {
+		uint32_t intid = first + i;
+		struct virq *irq = virq_of(vcpu, intid);
+		if (irq == NULL)
+			break;
+		bool bit = (val >> i) & 1;
+		if (op == OP_GROUP) {
+			irq->group1 = bit;
+			continue;
+		}
+		if (!bit)
+			continue;
+		uint32_t t = target_of(irq, vcpu, intid);
+		bool fwd = is_forwarded(irq, intid);
+		switch (op) {
+		case OP_ENABLE:
+			irq->enabled = 1;
+			if (fwd)
+				phys_enable(t, intid, true);
+			if (irq->pending)
+				notify(t);
+			break;
+		case OP_DISABLE:
+			irq->enabled = 0;
+			if (fwd)
+				phys_enable(t, intid, false);
+			break;
+		case OP_SETPEND:
+			set_pending(vcpu, intid, true);
+			break;
+		case OP_CLRPEND:
+			set_pending(vcpu, intid, false);
+			if (fwd && intid >= GIC_NR_PRIVATE)
+				gic_set_pending(intid, false);
+			break;
+		case OP_SETACT:
+			irq->active = 1;
+			update_ap(t, intid, irq);
+			break;
+		case OP_CLRACT:
+			irq->active = 0;
+			update_ap(t, intid, irq);
+			if (fwd && irq->hw && intid >= GIC_NR_PRIVATE)
+				gic_set_active(intid, false);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Common layout of the distributor and the redistributor's SGI frame. */
+static bool bank_access(uint32_t vcpu, uint64_t off, uint32_t base_intid,
+			uint32_t nr, struct mmio_access *acc)
+{
+	static const struct { uint64_t off; enum bitop op; } bitregs[] = {
+		{GICD_IGROUPR, OP_GROUP},     {GICD_ISENABLER, OP_ENABLE},
+		{GICD_ICENABLER, OP_DISABLE}, {GICD_ISPENDR, OP_SETPEND},
+		{GICD_ICPENDR, OP_CLRPEND},   {GICD_ISACTIVER, OP_SETACT},
+		{GICD_ICACTIVER, OP_CLRACT},
+	};
+
+	for (size_t k = 0; k < sizeof(bitregs) / sizeof(bitregs[0]); k++) {
+		uint64_t start = bitregs[k].off + base_intid / 8;
+		if (off < start || off >= bitregs[k].off + (base_intid + nr) / 8)
+			continue;
+		uint32_t first = (uint32_t)(off - bitregs[k].off) * 8;
+		if (acc->size != 4)
+			return true; /* word registers: other widths RAZ/WI */
+		if (acc->write)
+			write_bits(vcpu, first, bitregs[k].op, (uint32_t)acc->value);
+		else
+			acc->value = read_bits(vcpu, first, bitregs[k].op);
+		return true;
+	}
+
+	if (off >= GICD_IPRIORITYR + base_intid &&
+	    off < GICD_IPRIORITYR + base_intid + nr) {
+		for (unsigned int b = 0; b < acc->size; b++) {
+			struct virq *irq =
+				virq_of(vcpu, (uint32_t)(off - GICD_IPRIORITYR) + b);
+			if (irq == NULL)
+				break;
+			if (acc->write)
+				irq->priority = (uint8_t)(acc->value >> (8 * b)) &
+						vgic.priority_mask;
+			else
+				acc->value |= (uint64_t)irq->priority << (8 * b);
+		}
+		return true;
+	}
+
+	if (off >= GICD_ICFGR + base_intid / 4 &&
+	    off < GICD_ICFGR + (base_intid + nr) / 4 && acc->size == 4) {
+		uint32_t first = (uint32_t)(off - GICD_ICFGR) * 4;
+		for (uint32_t i = 0; i < 16; i++) {
+			struct virq *irq = virq_of(vcpu, first + i);
+			if (irq == NULL)
+				break;
+			if (!acc->write) {
+				acc->value |= (uint64_t)(irq->edge ? 2 : 0) << (2 * i);
+			} else if (first + i >= 16) { /* SGIs are always edge */
+				irq->edge = (acc->value >> (2 * i + 1)) & 1;
+				if (is_forwarded(irq, first + i) &&
+				    first + i >= GIC_NR_PRIVATE)
+					gic_set_level_triggered(first + i, !irq->edge);
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
+static uint32_t vcpu_of_affinity(uint64_t aff)
+{
+	struct vcpu *v = vm_find_vcpu_by_mpidr(vgic.vm, aff & MPIDR_HWID_MASK);
+	return v != NULL ? v->id : 0;
+}
+
+static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
+			uint64_t off, void *priv)
+{
+	(void)priv;
+	arch_spin_lock(&vgic.lock);
+	acc->value = acc->write ? acc->value : 0;
+
+	if (off >= GICD_IROUTER + 8 * GIC_NR_PRIVATE &&
+	    off < GICD_IROUTER + 8 * (uint64_t)vgic.nr_irqs) {
+		uint32_t intid = (uint32_t)((off - GICD_IROUTER) / 8);
+		struct virq *irq = virq_of(0, intid);
+		unsigned int shift = (off & 4) ? 32 : 0;
+		uint64_t mask = acc->size == 8 ? ~0UL : 0xffffffffUL << shift;
+		if (acc->size != 8 && acc->size != 4) {
+			/* RAZ/WI */
+		} else if (!acc->write) {
+			acc->value = (irq->irouter & mask) >> shift;
+		} else {
+			uint64_t old_target = irq->target;
+			irq->irouter = ((irq->irouter & ~mask) |
+					((acc->value << shift) & mask)) &
+				       (0xff00ffffffUL | IROUTER_IRM);
+			irq->target = (irq->irouter & IROUTER_IRM)
+					      ? 0
+					      : vcpu_of_affinity(irq->irouter);
+			if (irq->target != old_target) {
+				/* Move its bookkeeping to the new target. */
+				bool p = irq->pending, a = irq->active;
+				irq->pending = irq->active = 0;
+				update_ap((uint32_t)old_target, intid, irq);
+				irq->pending = p;
+				irq->active = a;
+				update_ap(irq->target, intid, irq);
+			}
+			if (is_forwarded(irq, intid))
+				gic_route_spi(intid,
+					      vgic.vm->vcpus[irq->target].mpidr);
+		}
+		goto out;
+	}
+	if (bank_access(vcpu->id, off, GIC_NR_PRIVATE,
+			vgic.nr_irqs - GIC_NR_PRIVATE, acc))
+		goto out;
+
+	switch (off) {
+	case GICD_CTLR:
+		if (acc->write)
+			vgic.ctlr = (uint32_t)acc->value &
+				    (GICD_CTLR_G1 | GICD_CTLR_G1A);
+		else
+			acc->value = vgic.ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
+		break;
+	case GICD_TYPER:
+		if (!acc->write)
+			acc->value = ((vgic.nr_irqs / 32) - 1) | (9U << 19) |
+				     GICD_TYPER_NO1N;
+		break;
+	case GICD_IIDR:
+		if (!acc->write)
+			acc->value = GIC_IIDR_ARM;
+		break;
+	case GICD_PIDR2:
+		if (!acc->write)
+			acc->value = GIC_PIDR2_ARCH_V3;
+		break;
+	default:
+		break; /* reserved, or banked to the redistributors: RAZ/WI */
+	}
+out:
+	arch_spin_unlock(&vgic.lock);
+	/* Anything the guest made deliverable here goes in at this entry. */
+	return true;
+}
+
+static bool redist_access(struct vcpu *vcpu, struct mmio_access *acc,
+			  uint64_t off, void *priv)
+{
+	uint32_t frame = (uint32_t)(off / GICR_FRAME_SIZE);
+	uint64_t reg = off % GICR_FRAME_SIZE;
+	struct vm *vm = vgic.vm;
+
+	(void)vcpu, (void)priv;
+	acc->value = acc->write ? acc->value : 0;
+	if (frame >= vm->nr_vcpus)
+		return true; /* no such redistributor: RAZ/WI */
+
+	arch_spin_lock(&vgic.lock);
+	if (reg >= GICR_SGI_BASE) {
+		bank_access(frame, reg - GICR_SGI_BASE, 0, GIC_NR_PRIVATE, acc);
+		goto out;
+	}
+	switch (reg) {
+	case GICR_TYPER:
+	case GICR_TYPER + 4:
+		if (!acc->write) {
+			uint64_t mpidr = vm->vcpus[frame].mpidr;
+			uint64_t aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
+			uint64_t typer = aff << 32 | (uint64_t)frame << 8 |
+					 (frame == vm->nr_vcpus - 1 ? GICR_TYPER_LAST : 0);
+			acc->value = reg == GICR_TYPER
+					     ? (acc->size == 8 ? typer : (uint32_t)typer)
+					     : typer >> 32;
+		}
+		break;
+	case GICR_IIDR:
+		if (!acc->write)
+			acc->value = GIC_IIDR_ARM;
+		break;
+	case GICR_WAKER:
+		if (acc->write)
+			vgic.sleeping[frame] = (acc->value & GICR_WAKER_SLEEP) != 0;
+		else
+			acc->value = vgic.sleeping[frame]
+					     ? GICR_WAKER_SLEEP | GICR_WAKER_ASLEEP
+					     : 0;
+		break;
+	case GICD_PIDR2:
+		if (!acc->write)
+			acc->value = GIC_PIDR2_ARCH_V3;
+		break;
+	default:
+		break; /* CTLR (no LPIs), PROPBASER, PENDBASER...: RAZ/WI */
+	}
+out:
+	arch_spin_unlock(&vgic.lock);
+	return true;
+}
+
+/* ---- SGIs --------------------------------------------------------- */
+
+bool vgic_sgi_access(struct vcpu *vcpu, const struct sysreg_trap *r,
+		     bool read, uint64_t *val)
+{
+	uint64_t v = *val;
+	uint32_t intid = (uint32_t)((v >> 24) & 0xf);
+	bool broadcast = (v >> 40) & 1;
+	uint64_t aff321 = ((v >> 48) & 0xff) << 32 | ((v >> 32) & 0xff) << 16 |
+			  ((v >> 16) & 0xff) << 8;
+	uint32_t rs = (uint32_t)((v >> 44) & 0xf);
+	struct vm *vm = vcpu->vm;
+
+	(void)r;
+	if (read)
+		return false; /* write-only */
+	arch_spin_lock(&vgic.lock);
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		uint64_t mpidr = vm->vcpus[i].mpidr;
+		bool hit;
+		if (broadcast) {
+			hit = i != vcpu->id;
+		} else {
+			uint32_t aff0 = (uint32_t)(mpidr & 0xff);
+			hit = (mpidr & 0xff00ffff00UL) == aff321 &&
+			      aff0 / 16 == rs && ((v >> (aff0 % 16)) & 1);
+		}
+		if (hit)
+			set_pending(i, intid, true);
+	}
+	arch_spin_unlock(&vgic.lock);
+	return true;
+}
+
+/* ---- device models and set-up --------------------------------------- */
+
+bool arch_virq_claim(struct vm *vm, uint32_t intid)
+{
+	struct virq *irq = virq_of(0, intid);
+
+	(void)vm;
+	if (irq == NULL || intid < GIC_NR_PRIVATE)
+		return false;
+	irq->emulated = 1;
+	return true;
+}
+
+void arch_virq_set_level(struct vm *vm, uint32_t intid, bool level)
+{
+	struct virq *irq = virq_of(0, intid);
+
+	(void)vm;
+	if (irq == NULL || !irq->emulated)
+		return;
+	arch_spin_lock(&vgic.lock);
+	if (irq->level != level) {
+		irq->level = level;
+		if (level || !irq->edge)
+			set_pending(irq->target, intid, level);
+	}
+	arch_spin_unlock(&vgic.lock);
+}
+
+bool arch_irq_from_dt(const void *fdt, const char *compatible, uint32_t *intid)
+{
+	uint32_t cells[4];
+	int n;
+
+	/* GIC binding: <type number flags>, type 0 = SPI, 1 = PPI. */
+	if (!platform_find_device_irq(fdt, compatible, 0, cells, &n) || n != 3)
+		return false;
+	*intid = cells[1] + (cells[0] == 1 ? 16 : GIC_NR_PRIVATE);
+	return *intid < gic_nr_irqs();
+}
+
+struct irq_request {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+static struct irq_request irq_requests[4];
+static unsigned int nr_irq_requests;
+
+static enum gic_irq_result requested_irq(uint32_t intid, void *ctx)
+{
+	struct irq_request *rq = ctx;
+	(void)intid;
+	rq->fn(rq->ctx);
+	return GIC_IRQ_DONE;
+}
+
+bool arch_irq_request(uint32_t intid, void (*handler)(void *ctx), void *ctx)
+{
+	if (intid < GIC_NR_PRIVATE || intid >= gic_nr_irqs() ||
+	    nr_irq_requests == sizeof(irq_requests) / sizeof(irq_requests[0]))
+		return false;
+	struct irq_request *rq = &irq_requests[nr_irq_requests++];
+	rq->fn = handler;
+	rq->ctx = ctx;
+	gic_set_handler(intid, requested_irq, rq);
+	gic_set_level_triggered(intid, true);
+	gic_route_spi(intid, cpu_data[0].hwid);
+	gic_enable(intid, true);
+	return true;
+}
+
+static void reset_private(uint32_t v)
+{
+	for (uint32_t i = 0; i < GIC_NR_PRIVATE; i++) {
+		struct virq *irq = &vgic.priv[v][i];
+		*irq = (struct virq){.edge = i < 16};
+		update_ap(v, i, irq);
+	}
+}
+
+void vgic_vcpu_reset(struct vcpu *vcpu)
+{
+	arch_spin_lock(&vgic.lock);
+	sync_lrs(vcpu->id);
+	reset_private(vcpu->id);
+	arch_spin_unlock(&vgic.lock);
+	write_ich_vmcr(0);
+	write_ich_ap0r0(0);
+	write_ich_ap1r0(0);
+	write_ich_hcr(ICH_HCR_EN);
+	gic_enable(GIC_PPI_VIRT_TIMER, false);
+	gic_enable(GIC_PPI_PHYS_TIMER, false);
+	isb();
+}
+
+void vgic_vcpu_init(struct vcpu *vcpu)
+{
+	gic_cpu_init();
+	gic_set_level_triggered(GIC_PPI_VIRT_TIMER, true);
+	gic_set_level_triggered(GIC_PPI_PHYS_TIMER, true);
+	gic_enable(GIC_PPI_MAINTENANCE, true);
+	write_ich_hcr(ICH_HCR_EN);
+	(void)vcpu;
+	isb();
+}
+
+static bool vgic_init(const void *fdt, struct vm *vm)
+{
+	struct mmio_region dist, redist;
+
+	if (!gic_init(fdt))
+		return false;
+	vgic.vm = vm;
+	vgic.nr_irqs = gic_nr_irqs();
+	vgic.nr_lrs = (uint32_t)(read_ich_vtr() & 0x1f) + 1;
+	if (vgic.nr_lrs > VGIC_MAX_LRS)
+		vgic.nr_lrs = VGIC_MAX_LRS;
+	unsigned int pri_bits = (unsigned int)((read_ich_vtr() >> 29) & 7) + 1;
+	vgic.priority_mask = (uint8_t)(0xff << (8 - pri_bits));
+	vgic.spis = pool_alloc_pages((ALIGN_UP((vgic.nr_irqs - GIC_NR_PRIVATE) *
+						       sizeof(struct virq),
+					       PAGE_SIZE)) /
+				     PAGE_SIZE);
+	if (vgic.spis == NULL)
+		return false;
+	for (uint32_t v = 0; v < VM_MAX_VCPUS; v++)
+		reset_private(v);
+
+	gic_dist_range(&vgic.dist);
+	gic_redist_range(&vgic.redist);
+	dist = (struct mmio_region){"gicd", vgic.dist.base, 0x10000,
+				    dist_access, NULL};
+	redist = (struct mmio_region){"gicr", vgic.redist.base, vgic.redist.size,
+				      redist_access, NULL};
+	if (!mmio_register(&vm->mmio, &dist) || !mmio_register(&vm->mmio, &redist))
+		return false;
+	/* No ITS for the guest: its register frame is not passed through. */
+	struct mem_range its;
+	if (platform_find_device_reg(fdt, "arm,gic-v3-its", 0, &its))
+		platform_hide_device(its.base, its.size);
+
+	for (uint32_t i = GIC_NR_PRIVATE; i < vgic.nr_irqs; i++)
+		gic_set_handler(i, forward_irq, NULL);
+	gic_set_handler(GIC_PPI_VIRT_TIMER, forward_irq, NULL);
+	gic_set_handler(GIC_PPI_PHYS_TIMER, forward_irq, NULL);
+	gic_set_handler(GIC_PPI_MAINTENANCE, maintenance_irq, NULL);
+	log_debug("vGIC: %u interrupts, %u list registers", vgic.nr_irqs,
+		  vgic.nr_lrs);
+	return true;
+}
+HV_INIT(HV_INIT_IRQCHIP, vgic_init);
