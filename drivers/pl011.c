@@ -6,6 +6,7 @@
  */
 #include <arch_cpu.h>
 #include <arch_irq.h>
+#include <arch_timer.h>
 #include <vigil/console.h>
 #include <vigil/init.h>
 #include <vigil/log.h>
@@ -38,6 +39,7 @@
 
 #define PL011_MMIO_SIZE 0x1000
 #define RX_BUF_SIZE 256
+#define INPUT_POLL_MS 10
 
 static volatile uint32_t *uart_regs;
 
@@ -250,9 +252,11 @@ static bool pl011_guest_init(const void *fdt, struct vm *vm)
 	    arch_irq_request(intid, pl011_rx_irq, &vuart)) {
 		vuart.intid = intid;
 		reg_write(UARTIMSC, INT_RX | INT_RT);
-	} else {
+	} else if (arch_timer_every(INPUT_POLL_MS, pl011_rx_irq, &vuart)) {
 		log_warn("console: PL011 interrupt unavailable, guest input is "
-			 "polled");
+			 "polled every %u ms", INPUT_POLL_MS);
+	} else {
+		log_warn("console: guest input only when the guest reads the UART");
 	}
 	log_debug("console: PL011 at 0x%llx (emulated for the guest, INTID %u)",
 		  (unsigned long long)uart_reg.base, vuart.intid);

@@ -42,7 +42,7 @@ struct arch_debug {
 	uint64_t mdscr;
 	uint64_t mdccint;
 	uint64_t oseccr;
-	uint32_t claim;   /* DBGCLAIM tags */
+	uint32_t claim;   /* DBGCLAIM tags (shadow only: no effect on debug) */
 	uint8_t oslk;     /* OS lock (OSLSR_EL1.OSLK) */
 	uint8_t osdlk;    /* OS double lock (OSDLR_EL1.DLK) */
 	uint8_t corenpdrq; /* DBGPRCR_EL1 */
