@@ -12,24 +12,30 @@ guests: $(DEPS_STAMP)
 
 -include tests/unit/unit.mk
 
+# Debian's arm64 kernel and our initramfs (tests/linux/), in build/linux/.
+LINUX_STAMP := $(BUILD)/linux/stamps/initramfs
+linux-guest: $(DEPS_STAMP)
+	@BUILD=$(abspath $(BUILD)) tools/setup-linux-guest.sh
+
 # Everything, with one total at the end: "N passed, N failed".
-test: $(BUILD)/vigil.efi guests unit-build
+test: $(BUILD)/vigil.efi guests unit-build linux-guest
 	@BUILD=$(abspath $(BUILD)) tests/run-all.sh
 
-# Guest and QEMU options for `make run` (see docs/user-guide.md).
-GUEST ?= $(BUILD)/guests/demo.bin
-INITRD ?=
-CMDLINE ?=
+# Guest and QEMU options for `make run` (see docs/user-guide.md). The
+# default guest is Debian's Linux with a busybox shell, on 2 vCPUs.
+GUEST ?= $(BUILD)/linux/Image
+INITRD ?= $(if $(filter $(BUILD)/linux/Image,$(GUEST)),$(BUILD)/linux/initramfs.cpio.gz)
+CMDLINE ?= $(if $(filter $(BUILD)/linux/Image,$(GUEST)),console=ttyAMA0 nokaslr)
 DTB ?=
 CPU ?= cortex-a72
 SMP ?= 2
 MEM ?= 1G
 VCPUS ?=
-MEMORY ?=
+MEMORY ?= $(if $(filter $(BUILD)/linux/Image,$(GUEST)),512M)
 LOG ?=
 QEMU_ARGS ?=
 
-run: $(BUILD)/vigil.efi guests
+run: $(BUILD)/vigil.efi guests linux-guest
 	@CMDLINE="$(CMDLINE)" VCPUS="$(VCPUS)" MEMORY="$(MEMORY)" LOG="$(LOG)" \
 		tools/mkesp.sh -o $(BUILD)/run-esp -k $(GUEST) \
 		$(if $(INITRD),-r $(INITRD)) $(if $(DTB),-d $(DTB))
@@ -39,4 +45,4 @@ run: $(BUILD)/vigil.efi guests
 lint:
 	@python3 tools/check-layering.py
 
-.PHONY: guests test run lint
+.PHONY: guests linux-guest test run lint

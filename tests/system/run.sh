@@ -90,6 +90,81 @@ if selected elf-low-address; then
 	end_case
 fi
 
+# The guest's own debug exceptions, exactly as on hardware, and the OS lock
+# rule (which QEMU itself does not apply, so only vigil passes strict).
+for cpu in cortex-a72 max; do
+	for smp in 1 2; do
+		name="debug-${cpu%%,*}-smp$smp"
+		selected "$name" || continue
+		begin_case "$name"
+		make_esp "$GUESTS/debug.bin" "cmdline = oslock-strict"
+		boot "$cpu" "$smp"
+		expect_guest_pass debug
+		expect_line "guest: ok cpu0 os lock does not block brk"
+		expect_match '^vigil: stats vcpu=0 exits=[0-9]+ dbg_traps=[1-9][0-9]* '
+		end_case
+	done
+done
+
+# Lazy switching: once the guest stops using its debug registers, 10^8
+# instructions and 25 exits later nothing more has trapped or switched.
+stats_of() { # LOG: "dbg_traps=N dbg_switches=N" of vCPU 0
+	grep -oE '^vigil: stats vcpu=0 .*' "$1" |
+		grep -oE 'dbg_traps=[0-9]+ dbg_switches=[0-9]+'
+}
+if selected lazy-debug-switch; then
+	begin_case lazy-debug-switch
+	make_esp "$GUESTS/lazydebug.bin" "cmdline = stop-after-clear"
+	boot cortex-a72 1
+	before=$(stats_of "$case_log.txt")
+	mv "$case_log.txt" "$case_dir/before.log"
+	make_esp "$GUESTS/lazydebug.bin"
+	boot cortex-a72 1
+	expect_guest_pass lazydebug
+	expect_line "guest: lazydebug loop done"
+	expect_match '^vigil: stats vcpu=0 .* dbg_dirty=1 dbg_clean=1$'
+	after=$(stats_of "$case_log.txt")
+	[ -n "$before" ] && [ "$before" = "$after" ] ||
+		fail "debug counters moved after the clear: before '$before', after '$after'"
+	end_case
+fi
+
+# Debian's arm64 Linux on 2 vCPUs: both CPUs online, time advancing, IPIs,
+# power-off through PSCI (tests/linux/init, vigil.test=boot).
+LINUX=$BUILD/linux
+linux_case() { # NAME CPU SMP TEST [expected lines...]
+	local name=$1 cpu=$2 smp=$3 test=$4 line
+	shift 4
+	selected "$name" || return 0
+	begin_case "$name"
+	if [ ! -f "$LINUX/Image" ]; then
+		fail "no Linux guest in $LINUX (tools/setup-linux-guest.sh)"
+		end_case
+		return 0
+	fi
+	make_esp "$LINUX/Image" "initrd = initramfs.cpio.gz" "memory = 512M" \
+		"cmdline = console=ttyAMA0 nokaslr vigil.test=$test vigil.cpus=$smp"
+	if ! cp "$LINUX/initramfs.cpio.gz" "$case_dir/esp/"; then
+		fail "no initramfs in $LINUX"
+		end_case
+		return 0
+	fi
+	QEMU_TIMEOUT=${LINUX_TIMEOUT:-300} boot "$cpu" "$smp"
+	expect_rc 0
+	for line in "$@"; do expect_line "$line"; done
+	expect_no_match '^linux: .*FAIL'
+	expect_no_match '(Kernel panic|Oops|BUG:|^vigil: (PANIC|BUG))'
+	expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+	end_case
+}
+linux_case linux-boot-smp2 cortex-a72 2 boot \
+	"linux: ok both cpus online" "linux: ok work on cpu1 ran on cpu 1" \
+	"linux: ok ipis received on all 2 cpus" "linux: boot PASS"
+# ptrace hardware breakpoints and watchpoints on every slot, on a child
+# moving between the 2 vCPUs: the guest's own debugging through vigil.
+linux_case linux-ptrace-smp2 cortex-a72 2 ptrace \
+	"hwdebug: slots bp=6 wp=4" "hwdebug: PASS" "linux: ptrace PASS"
+
 # Fewer vCPUs than CPUs, and the largest machine.
 if selected smp-vcpus2-on-smp4; then
 	begin_case smp-vcpus2-on-smp4

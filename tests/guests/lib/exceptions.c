@@ -7,9 +7,6 @@
 _Static_assert(sizeof(struct exception_frame) == EXCEPTION_FRAME_SIZE,
 	       "start.S and struct exception_frame disagree");
 
-/* Vector slot of a synchronous exception from EL1 using SP_EL1 (EL1h). */
-#define SLOT_EL1H_SYNC		4
-
 /* Per CPU, indexed by this_cpu(): a guest tests its own exceptions. */
 static struct {
 	volatile u32 armed;
@@ -19,6 +16,14 @@ static struct {
 
 /* Set while a CPU reports a fatal exception, to catch one inside that. */
 static volatile u32 in_fatal[MAX_CPUS];
+
+/* Per CPU; set at run time, so the image holds no address (guest.h). */
+static exception_hook_t hooks[MAX_CPUS];
+
+void set_exception_hook(exception_hook_t hook)
+{
+	hooks[this_cpu()] = hook;
+}
 
 void expect_exception(void)
 {
@@ -67,6 +72,8 @@ void handle_exception(struct exception_frame *frame, u64 slot)
 {
 	unsigned cpu = this_cpu();
 
+	if (hooks[cpu] && hooks[cpu](frame, slot))
+		return;
 	if (slot != SLOT_EL1H_SYNC || !expected[cpu].armed)
 		fatal_exception(frame, slot);
 

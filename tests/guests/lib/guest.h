@@ -142,6 +142,22 @@ struct exception_record {
 #define EC_DABT_CUR_EL		0x25
 #define EC_BRK64		0x3c
 
+/* Vector slots, as passed to handle_exception() and exception hooks. */
+#define SLOT_EL1H_SYNC		4	/* synchronous, from EL1 using SP_EL1 */
+#define SLOT_EL0_64_SYNC	8	/* synchronous, from AArch64 EL0 */
+
+/*
+ * A guest's own first look at every exception taken on this CPU, from any
+ * vector slot, before the expect_exception() machinery below.  Returning
+ * true means "handled": the CPU returns through the frame, which the hook
+ * may have edited (elr, spsr, x[]).  Returning false leaves the exception
+ * to the usual handling.  NULL removes the hook.  For guests that take
+ * exceptions the usual handling cannot resume from (debug exceptions that
+ * must re-execute the instruction, exceptions from EL0).
+ */
+typedef bool (*exception_hook_t)(struct exception_frame *frame, u64 slot);
+void set_exception_hook(exception_hook_t hook);
+
 /*
  * Arm the next synchronous exception on this CPU: instead of being fatal,
  * it is recorded and the faulting instruction is stepped over.
