@@ -5,8 +5,9 @@
 #   make          build/vigil.efi (installs and builds dependencies first)
 #   make run      boot the default guest under vigil in QEMU
 #   make test     every test; the last line is "N passed, N failed"
-#   make lint     layering check (who may include what) + style checks
+#   make lint     layering check (who may include what)
 #   make unit     host unit tests only (ASan/UBSan)
+#   make bench    exact EL2 instruction counts under QEMU -icount
 
 BUILD ?= build
 CROSS ?= aarch64-linux-gnu-
@@ -14,10 +15,13 @@ CC := $(CROSS)gcc
 LD := $(CROSS)ld
 OBJCOPY := $(CROSS)objcopy
 HOSTCC ?= gcc
+# Extra compiler flags for our code, e.g. build variants for `make bench`.
+EXTRA_CFLAGS ?=
 # V=1 shows every command.
 Q := $(if $(V),,@)
 
-DEPS := $(BUILD)/deps
+# DEPS can point at another build's dependencies (build variants share them).
+DEPS ?= $(BUILD)/deps
 DEPS_STAMP := $(DEPS)/stamps/all
 GNUEFI := $(DEPS)/gnu-efi
 NEWLIB := $(DEPS)/newlib/aarch64-none-elf
@@ -37,11 +41,11 @@ TARGET_CFLAGS := -std=gnu11 -O2 -g -fpic -fno-stack-protector -fshort-wchar \
 	-mgeneral-regs-only -fno-omit-frame-pointer \
 	-nostdinc -isystem $(NEWLIB)/include \
 	-isystem $(shell $(CC) -print-file-name=include) \
-	-DVIGIL_VERSION=\"$(VERSION)\" -MMD -MP
+	-DVIGIL_VERSION=\"$(VERSION)\" -MMD -MP $(EXTRA_CFLAGS)
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes
 
-.PHONY: all deps run test unit lint bench clean guests
+.PHONY: all deps clean
 all: $(BUILD)/vigil.efi
 
 deps: $(DEPS_STAMP)
@@ -102,6 +106,7 @@ $(BUILD)/vigil.efi: $(BUILD)/vigil.so
 -include $(OBJS:.o=.d)
 
 include tests/tests.mk
+-include tests/bench.mk
 
 clean:
 	rm -rf $(BUILD)/boot $(BUILD)/hv $(BUILD)/arch $(BUILD)/drivers \
