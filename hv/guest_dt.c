@@ -186,28 +186,15 @@ static bool set_chosen(void *fdt, const struct guest_dt_params *p, char *err,
 }
 
 /*
- * A node's "reg" is a CPU physical address only when every bus above it
- * maps addresses 1:1 (the root, or an empty "ranges"). Anything else
- * (CPU ids under /cpus, I2C or SPI addresses, translated buses) is not
- * compared with the hidden ranges.
+ * A node's "reg" is compared with the hidden (host physical) ranges only
+ * when every bus above it maps 1:1: CPU ids under /cpus, I2C or SPI
+ * addresses and translated buses are not host addresses.
  */
-static bool reg_is_physical(const void *fdt, int node)
-{
-	int len;
-
-	for (int parent = fdt_parent_offset(fdt, node); parent > 0;
-	     parent = fdt_parent_offset(fdt, parent)) {
-		if (fdt_getprop(fdt, parent, "ranges", &len) == NULL || len != 0)
-			return false;
-	}
-	return true;
-}
-
 static bool node_is_hidden(const void *fdt, int node,
 			   const struct guest_dt_params *p)
 {
 	int parent = fdt_parent_offset(fdt, node), len;
-	if (parent < 0 || !reg_is_physical(fdt, node))
+	if (parent < 0 || !platform_reg_is_identity(fdt, node))
 		return false;
 	int ac = fdt_address_cells(fdt, parent);
 	const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);

@@ -93,8 +93,7 @@ const struct mem_range *platform_hidden_devices(uint32_t *count)
 	return hidden;
 }
 
-/* Is every bus above node a 1:1 mapping (root, or an empty "ranges")? */
-static bool reg_is_identity(const void *fdt, int node)
+bool platform_reg_is_identity(const void *fdt, int node)
 {
 	int len;
 
@@ -249,7 +248,7 @@ void platform_for_each_device_range(const void *fdt,
 		if (type != NULL &&
 		    (strcmp(type, "memory") == 0 || strcmp(type, "cpu") == 0))
 			continue;
-		if (!node_enabled(fdt, node) || !reg_is_identity(fdt, node))
+		if (!node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node))
 			continue;
 		struct mem_range r;
 		for (int i = 0; node_reg_index(fdt, node, i, &r); i++) {

@@ -104,20 +104,9 @@ stamp_is() { # stamp_is STEP KEY: the step finished with this exact recipe
     [ -f "$STAMPS/$1" ] && [ "$(<"$STAMPS/$1")" = "$2" ]
 }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        echo "setup: needs root (or sudo) for: $*" >&2
-        return 1
-    fi
-}
-
-APT_OPTS=(-q -y -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-# shellcheck disable=SC2317  # called through run
-apt_get() { as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" "$@"; }
+SETUP_NAME=setup
+# shellcheck source=tools/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 # ---------------------------------------------------------------- deb-src
 

@@ -72,19 +72,9 @@ run_in() {
 	(cd "$dir" && "$@") </dev/null >>"$LOG" 2>&1 || fail "$* (exit $?)"
 }
 
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then
-		"$@"
-	elif command -v sudo >/dev/null 2>&1; then
-		sudo -n "$@"
-	else
-		echo "setup-linux-guest: needs root (or sudo) for: $*" >&2
-		return 1
-	fi
-}
-
-APT_OPTS=(-q -y -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
-apt_get() { as_root env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" "$@"; }
+SETUP_NAME=setup-linux-guest
+# shellcheck source=tools/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 UPDATED=0
 apt_update() {

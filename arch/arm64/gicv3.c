@@ -8,37 +8,9 @@
 #include <vigil/platform.h>
 
 #include "cpu.h"
+#include "gic_regs.h"
 #include "gicv3.h"
 #include "sysreg.h"
-
-/* Distributor */
-#define GICD_CTLR 0x0000
-#define GICD_TYPER 0x0004
-#define GICD_IGROUPR 0x0080
-#define GICD_ISENABLER 0x0100
-#define GICD_ICENABLER 0x0180
-#define GICD_ISPENDR 0x0200
-#define GICD_ICPENDR 0x0280
-#define GICD_ISACTIVER 0x0300
-#define GICD_ICACTIVER 0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR 0x0c00
-#define GICD_IROUTER 0x6000
-#define GICD_CTLR_ENABLE_G1 (1U << 0)
-#define GICD_CTLR_ENABLE_G1A (1U << 1)
-#define GICD_CTLR_ARE (1U << 4)
-#define GICD_CTLR_RWP (1U << 31)
-
-/* Redistributor: RD_base frame, then the SGI_base frame 64K above */
-#define GICR_CTLR 0x0000
-#define GICR_TYPER 0x0008
-#define GICR_WAKER 0x0014
-#define GICR_SGI_BASE 0x10000
-#define GICR_FRAME_SIZE 0x20000
-#define GICR_TYPER_LAST (1UL << 4)
-#define GICR_WAKER_PROCESSOR_SLEEP (1U << 1)
-#define GICR_WAKER_CHILDREN_ASLEEP (1U << 2)
-#define GICR_CTLR_RWP (1U << 3)
 
 #define GIC_DEFAULT_PRIORITY 0xa0
 #define ICC_CTLR_EOIMODE (1UL << 1)
@@ -126,7 +98,7 @@ bool gic_init(const void *fdt)
 static uint64_t find_redist(void)
 {
 	uint64_t mpidr = read_mpidr_el1();
-	uint64_t aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
+	uint64_t aff = gic_affinity_of(mpidr);
 
 	for (uint64_t rd = redist_range.base;
 	     rd + GICR_FRAME_SIZE <= redist_range.base + redist_range.size;

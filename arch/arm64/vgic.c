@@ -35,6 +35,7 @@
 #include <vigil/vm.h>
 
 #include "cpu.h"
+#include "gic_regs.h"
 #include "gicv3.h"
 #include "regs.h"
 #include "sysreg.h"
@@ -58,39 +59,6 @@ SYSREG_RW(ich_ap1r0, S3_4_C12_C9_0)
 #define LR_PINTID_SHIFT 32
 #define LR_EOI (1UL << 41) /* maintenance interrupt on EOI (HW = 0) */
 #define VGIC_MAX_LRS 16
-
-/* Distributor and redistributor registers the guest sees */
-#define GICD_CTLR 0x0000
-#define GICD_TYPER 0x0004
-#define GICD_IIDR 0x0008
-#define GICD_IGROUPR 0x0080
-#define GICD_ISENABLER 0x0100
-#define GICD_ICENABLER 0x0180
-#define GICD_ISPENDR 0x0200
-#define GICD_ICPENDR 0x0280
-#define GICD_ISACTIVER 0x0300
-#define GICD_ICACTIVER 0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICD_ICFGR 0x0c00
-#define GICD_IROUTER 0x6000
-#define GICD_PIDR2 0xffe8
-#define GICD_CTLR_G1 (1U << 0)
-#define GICD_CTLR_G1A (1U << 1)
-#define GICD_CTLR_ARE (1U << 4)
-#define GICD_CTLR_DS (1U << 6)
-#define GICD_TYPER_NO1N (1U << 25)
-#define GIC_PIDR2_ARCH_V3 0x3b
-#define GIC_IIDR_ARM 0x43b
-
-#define GICR_CTLR 0x0000
-#define GICR_IIDR 0x0004
-#define GICR_TYPER 0x0008
-#define GICR_WAKER 0x0014
-#define GICR_SGI_BASE 0x10000
-#define GICR_FRAME_SIZE 0x20000
-#define GICR_TYPER_LAST (1UL << 4)
-#define GICR_WAKER_SLEEP (1U << 1)
-#define GICR_WAKER_ASLEEP (1U << 2)
 
 #define IROUTER_IRM (1UL << 31)
 #define AP_WORDS ((GIC_MAX_INTID + 63) / 64)
@@ -230,7 +198,7 @@ static bool deliverable(const struct virq *irq)
 	if (irq->active)
 		return true;
 	return irq->pending && irq->enabled && irq->group1 &&
-	       (vgic.ctlr & (GICD_CTLR_G1 | GICD_CTLR_G1A));
+	       (vgic.ctlr & (GICD_CTLR_ENABLE_G1 | GICD_CTLR_ENABLE_G1A));
 }
 
 /* Load the best candidates: active first, then by priority. */
@@ -557,7 +525,7 @@ static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
 	case GICD_CTLR:
 		if (acc->write)
 			vgic.ctlr = (uint32_t)acc->value &
-				    (GICD_CTLR_G1 | GICD_CTLR_G1A);
+				    (GICD_CTLR_ENABLE_G1 | GICD_CTLR_ENABLE_G1A);
 		else
 			acc->value = vgic.ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
 		break;
@@ -605,8 +573,7 @@ static bool redist_access(struct vcpu *vcpu, struct mmio_access *acc,
 	case GICR_TYPER + 4:
 		if (!acc->write) {
 			uint64_t mpidr = vm->vcpus[frame].mpidr;
-			uint64_t aff = ((mpidr >> 32) & 0xff) << 24 | (mpidr & 0xffffff);
-			uint64_t typer = aff << 32 | (uint64_t)frame << 8 |
+			uint64_t typer = gic_affinity_of(mpidr) << 32 | (uint64_t)frame << 8 |
 					 (frame == vm->nr_vcpus - 1 ? GICR_TYPER_LAST : 0);
 			acc->value = reg == GICR_TYPER
 					     ? (acc->size == 8 ? typer : (uint32_t)typer)
@@ -619,10 +586,10 @@ static bool redist_access(struct vcpu *vcpu, struct mmio_access *acc,
 		break;
 	case GICR_WAKER:
 		if (acc->write)
-			vgic.sleeping[frame] = (acc->value & GICR_WAKER_SLEEP) != 0;
+			vgic.sleeping[frame] = (acc->value & GICR_WAKER_PROCESSOR_SLEEP) != 0;
 		else
 			acc->value = vgic.sleeping[frame]
-					     ? GICR_WAKER_SLEEP | GICR_WAKER_ASLEEP
+					     ? GICR_WAKER_PROCESSOR_SLEEP | GICR_WAKER_CHILDREN_ASLEEP
 					     : 0;
 		break;
 	case GICD_PIDR2:

@@ -42,6 +42,9 @@ bool guest_dt_build(const void *src, void *dst, size_t dst_size,
 		    const struct guest_dt_params *p, char *err,
 		    size_t err_len);
 
+/* Does every bus above node map addresses 1:1 (root, or empty "ranges")? */
+bool platform_reg_is_identity(const void *fdt, int node);
+
 /* Host devices vigil keeps for itself (removed from the guest's tree). */
 bool platform_hide_device(uint64_t base, uint64_t size);
 
