@@ -4,14 +4,22 @@
  * the hardware's virtual one (ICV_* behind HCR_EL2.IMO/FMO), fed through
  * the list registers.
  *
- * Software state per interrupt is authoritative while the vCPU is out of
- * the guest: at every exit the list registers in use are folded back into
- * it and emptied, and before every entry the highest-priority deliverable
- * interrupts of that vCPU are loaded (active ones first, so the guest can
- * always deactivate what it took). With more candidates than list
- * registers, the underflow maintenance interrupt brings the vCPU back to
- * load the rest. A per-vCPU count of pending-or-active interrupts keeps
- * both hooks to one branch when nothing is in flight.
+ * While an interrupt sits in a list register, the LR owns its state: the
+ * guest may take, complete and deactivate it without an exit. At every
+ * exit the list registers in use are folded back (a pending state the
+ * software side gained meanwhile, e.g. a second edge from another vCPU,
+ * is OR-ed in, never overwritten) and emptied; before every entry the
+ * highest-priority deliverable interrupts of that vCPU are loaded (active
+ * ones first, so the guest can always deactivate what it took). With more
+ * candidates than list registers, the underflow maintenance interrupt
+ * brings the vCPU back to load the rest. A per-vCPU count of
+ * pending-or-active interrupts keeps both hooks to one branch when nothing
+ * is in flight.
+ *
+ * A change that must take an interrupt back out of another running
+ * vCPU's list register (clear-pending, disable, reroute) marks it, kicks
+ * that vCPU and waits until its next exit has synced: like GICD_CTLR.RWP
+ * on hardware, the write has taken effect when it completes.
  *
  * Interrupts of devices the guest owns, and its timers, are forwarded with
  * the list register's HW bit: vigil only drops the physical priority, and
@@ -73,6 +81,8 @@ struct virq {
 	uint8_t hw;       /* forwarded from the same physical INTID */
 	uint8_t emulated; /* vigil's device models drive it */
 	uint8_t group1;
+	uint8_t in_lr;    /* vCPU + 1 whose list register holds it, or 0 */
+	uint8_t drop_lr_pending; /* ICPENDR'd while in a list register */
 	uint32_t target;  /* vCPU (SPIs) */
 	uint64_t irouter;
 };
@@ -90,6 +100,7 @@ static struct vgic {
 	volatile uint32_t ap_count[VM_MAX_VCPUS];
 	uint32_t lr_intid[VM_MAX_VCPUS][VGIC_MAX_LRS];
 	uint32_t used_lrs[VM_MAX_VCPUS];
+	volatile uint64_t sync_seq[VM_MAX_VCPUS]; /* list registers folded back */
 	uint8_t sleeping[VM_MAX_VCPUS];
 	arch_spinlock_t lock;
 } vgic;
@@ -183,14 +194,22 @@ static void sync_lrs(uint32_t v)
 		write_lr(i, 0);
 		if (irq == NULL)
 			continue;
-		irq->pending = (lr & LR_STATE_PENDING) != 0;
+		irq->in_lr = 0;
+		if ((lr & LR_STATE_PENDING) && !irq->drop_lr_pending)
+			irq->pending = 1;
+		irq->drop_lr_pending = 0;
 		irq->active = (lr & LR_STATE_ACTIVE) != 0;
 		/* A level-sensitive line still high is pending again. */
 		if (irq->emulated && !irq->edge && irq->level)
 			irq->pending = 1;
-		update_ap(v, intid, irq);
+		/* Rerouted while here: the new target takes it from now on. */
+		uint32_t t = target_of(irq, v, intid);
+		update_ap(t, intid, irq);
+		if (t != v && (irq->pending || irq->active))
+			notify(t);
 	}
 	vgic.used_lrs[v] = 0;
+	vgic.sync_seq[v]++;
 }
 
 static bool deliverable(const struct virq *irq)
@@ -248,6 +267,10 @@ static void flush_lrs(uint32_t v)
 			lr |= LR_EOI;
 		write_lr(i, lr);
 		vgic.lr_intid[v][i] = cand[i];
+		/* The list register owns the state until the next sync. */
+		irq->in_lr = (uint8_t)(v + 1);
+		irq->pending = 0;
+		irq->active = 0;
 	}
 	vgic.used_lrs[v] = n;
 
@@ -331,6 +354,31 @@ static void phys_enable(uint32_t vcpu, uint32_t intid, bool en)
 		gic_enable(intid, en);
 }
 
+/*
+ * The interrupt is in the list register of a vCPU other than the caller's:
+ * have it folded back now. Called with the lock held; returns the vCPU to
+ * wait for (see wait_synced), or -1.
+ */
+static int recall_from_lr(const struct virq *irq)
+{
+	int owner = (int)irq->in_lr - 1;
+
+	if (owner < 0 || (uint32_t)owner == this_vcpu_id())
+		return -1;
+	arch_cpu_kick((uint32_t)owner);
+	return owner;
+}
+
+/* Without the lock: wait (bounded) until vCPU v has synced since seq. */
+static void wait_synced(int v, uint64_t seq)
+{
+	if (v < 0)
+		return;
+	for (unsigned long spins = 0;
+	     vgic.sync_seq[v] == seq && spins < 10000000UL; spins++)
+		__asm__ volatile("yield" ::: "memory");
+}
+
 /* ---- register emulation -------------------------------------------- */
 
 enum bitop { OP_ENABLE, OP_DISABLE, OP_SETPEND, OP_CLRPEND, OP_SETACT,
@@ -355,9 +403,12 @@ static uint64_t read_bits(uint32_t vcpu, uint32_t first, enum bitop op)
 	return v;
 }
 
-static void write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
-		       uint32_t val)
+/* Returns a vCPU whose list registers must be synced first, or -1. */
+static int write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
+		      uint32_t val)
 {
+	int recall = -1;
+
 	for (uint32_t i = 0; i < 32; i++) {
 		uint32_t intid = first + i;
 		struct virq *irq = virq_of(vcpu, intid);
@@ -384,6 +435,8 @@ static void write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
 			irq->enabled = 0;
 			if (fwd)
 				phys_enable(t, intid, false);
+			if (irq->in_lr)
+				recall = recall_from_lr(irq);
 			break;
 		case OP_SETPEND:
 			set_pending(vcpu, intid, true);
@@ -392,6 +445,10 @@ static void write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
 			set_pending(vcpu, intid, false);
 			if (fwd && intid >= GIC_NR_PRIVATE)
 				gic_set_pending(intid, false);
+			if (irq->in_lr) {
+				irq->drop_lr_pending = 1;
+				recall = recall_from_lr(irq);
+			}
 			break;
 		case OP_SETACT:
 			irq->active = 1;
@@ -407,11 +464,12 @@ static void write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
 			break;
 		}
 	}
+	return recall;
 }
 
 /* Common layout of the distributor and the redistributor's SGI frame. */
 static bool bank_access(uint32_t vcpu, uint64_t off, uint32_t base_intid,
-			uint32_t nr, struct mmio_access *acc)
+			uint32_t nr, struct mmio_access *acc, int *recall)
 {
 	static const struct { uint64_t off; enum bitop op; } bitregs[] = {
 		{GICD_IGROUPR, OP_GROUP},     {GICD_ISENABLER, OP_ENABLE},
@@ -428,7 +486,8 @@ static bool bank_access(uint32_t vcpu, uint64_t off, uint32_t base_intid,
 		if (acc->size != 4)
 			return true; /* word registers: other widths RAZ/WI */
 		if (acc->write)
-			write_bits(vcpu, first, bitregs[k].op, (uint32_t)acc->value);
+			*recall = write_bits(vcpu, first, bitregs[k].op,
+					     (uint32_t)acc->value);
 		else
 			acc->value = read_bits(vcpu, first, bitregs[k].op);
 		return true;
@@ -480,6 +539,9 @@ static uint32_t vcpu_of_affinity(uint64_t aff)
 static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
 			uint64_t off, void *priv)
 {
+	int recall = -1;
+	uint64_t seq = 0;
+
 	(void)priv;
 	arch_spin_lock(&vgic.lock);
 	acc->value = acc->write ? acc->value : 0;
@@ -502,6 +564,8 @@ static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
 			irq->target = (irq->irouter & IROUTER_IRM)
 					      ? 0
 					      : vcpu_of_affinity(irq->irouter);
+			if (irq->target != old_target && irq->in_lr)
+				recall = recall_from_lr(irq);
 			if (irq->target != old_target) {
 				/* Move its bookkeeping to the new target. */
 				bool p = irq->pending, a = irq->active;
@@ -518,7 +582,7 @@ static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
 		goto out;
 	}
 	if (bank_access(vcpu->id, off, GIC_NR_PRIVATE,
-			vgic.nr_irqs - GIC_NR_PRIVATE, acc))
+			vgic.nr_irqs - GIC_NR_PRIVATE, acc, &recall))
 		goto out;
 
 	switch (off) {
@@ -546,8 +610,10 @@ static bool dist_access(struct vcpu *vcpu, struct mmio_access *acc,
 		break; /* reserved, or banked to the redistributors: RAZ/WI */
 	}
 out:
+	if (recall >= 0)
+		seq = vgic.sync_seq[recall];
 	arch_spin_unlock(&vgic.lock);
-	/* Anything the guest made deliverable here goes in at this entry. */
+	wait_synced(recall, seq);
 	return true;
 }
 
@@ -558,14 +624,19 @@ static bool redist_access(struct vcpu *vcpu, struct mmio_access *acc,
 	uint64_t reg = off % GICR_FRAME_SIZE;
 	struct vm *vm = vgic.vm;
 
+	int recall = -1;
+	uint64_t seq = 0;
+
 	(void)vcpu, (void)priv;
 	acc->value = acc->write ? acc->value : 0;
+	/* Past the last vCPU's frame there is no device, as on hardware. */
 	if (frame >= vm->nr_vcpus)
-		return true; /* no such redistributor: RAZ/WI */
+		return false;
 
 	arch_spin_lock(&vgic.lock);
 	if (reg >= GICR_SGI_BASE) {
-		bank_access(frame, reg - GICR_SGI_BASE, 0, GIC_NR_PRIVATE, acc);
+		bank_access(frame, reg - GICR_SGI_BASE, 0, GIC_NR_PRIVATE, acc,
+			    &recall);
 		goto out;
 	}
 	switch (reg) {
@@ -600,7 +671,10 @@ static bool redist_access(struct vcpu *vcpu, struct mmio_access *acc,
 		break; /* CTLR (no LPIs), PROPBASER, PENDBASER...: RAZ/WI */
 	}
 out:
+	if (recall >= 0)
+		seq = vgic.sync_seq[recall];
 	arch_spin_unlock(&vgic.lock);
+	wait_synced(recall, seq);
 	return true;
 }
 
@@ -663,6 +737,11 @@ void arch_virq_set_level(struct vm *vm, uint32_t intid, bool level)
 		irq->level = level;
 		if (level || !irq->edge)
 			set_pending(irq->target, intid, level);
+		/* A line that dropped takes back what a list register holds. */
+		if (!level && !irq->edge && irq->in_lr) {
+			irq->drop_lr_pending = 1;
+			recall_from_lr(irq);
+		}
 	}
 	arch_spin_unlock(&vgic.lock);
 }
@@ -711,6 +790,8 @@ bool arch_irq_request(uint32_t intid, void (*handler)(void *ctx), void *ctx)
 
 static void reset_private(uint32_t v)
 {
+	/* GICR_WAKER: ProcessorSleep and ChildrenAsleep reset to 1. */
+	vgic.sleeping[v] = 1;
 	for (uint32_t i = 0; i < GIC_NR_PRIVATE; i++) {
 		struct virq *irq = &vgic.priv[v][i];
 		*irq = (struct virq){.edge = i < 16};
