@@ -118,10 +118,12 @@ void vm_report_stats(const struct vm *vm)
 			 (unsigned long long)s->dbg_switches,
 			 (unsigned long long)s->dbg_dirty,
 			 (unsigned long long)s->dbg_clean);
-		log_debug("vCPU %u: smccc=%llu mmio=%llu injected=%llu", i,
-			  (unsigned long long)s->smccc,
+		log_debug("vCPU %u: smccc=%llu mmio=%llu injected=%llu "
+			  "aborts=%llu",
+			  i, (unsigned long long)s->smccc,
 			  (unsigned long long)s->mmio,
-			  (unsigned long long)s->injected);
+			  (unsigned long long)s->injected,
+			  (unsigned long long)s->aborts_injected);
 		for (unsigned int ec = 0; ec < ARRAY_SIZE(s->exits_by_class);
 		     ec++) {
 			if (s->exits_by_class[ec] != 0)

@@ -81,6 +81,22 @@ static uint64_t fault_ipa(const struct vcpu *vcpu)
 	       (vcpu->arch.far & 0xfff);
 }
 
+/*
+ * A guest can fault as fast as it likes: log the first few aborts of each
+ * vCPU and count the rest (stats), so the console stays usable.
+ */
+#define ABORT_LOG_LIMIT 16
+
+static bool abort_log_allowed(struct vcpu *vcpu)
+{
+	uint64_t n = vcpu->stats.aborts_injected++;
+
+	if (n == ABORT_LOG_LIMIT)
+		log_info("vCPU %u: more aborts injected; counted, not logged",
+			 vcpu->id);
+	return n < ABORT_LOG_LIMIT;
+}
+
 static void handle_dabt(struct vcpu *vcpu, uint64_t esr)
 {
 	struct arch_regs *regs = vcpu_regs(vcpu);
@@ -122,19 +138,21 @@ static void handle_dabt(struct vcpu *vcpu, uint64_t esr)
 		}
 	}
 
-	log_info("vCPU %u: %s of unmapped IPA 0x%llx at pc 0x%llx: "
-		 "abort injected",
-		 vcpu->id, write ? "write" : "read", (unsigned long long)ipa,
-		 (unsigned long long)regs->pc);
+	if (abort_log_allowed(vcpu))
+		log_info("vCPU %u: %s of unmapped IPA 0x%llx at pc 0x%llx: "
+			 "abort injected",
+			 vcpu->id, write ? "write" : "read",
+			 (unsigned long long)ipa, (unsigned long long)regs->pc);
 	vcpu_inject_data_abort(vcpu, vcpu->arch.far, write);
 }
 
 static void handle_iabt(struct vcpu *vcpu, uint64_t esr)
 {
 	(void)esr;
-	log_info("vCPU %u: instruction fetch from unmapped IPA 0x%llx: "
-		 "abort injected",
-		 vcpu->id, (unsigned long long)fault_ipa(vcpu));
+	if (abort_log_allowed(vcpu))
+		log_info("vCPU %u: instruction fetch from unmapped IPA 0x%llx: "
+			 "abort injected",
+			 vcpu->id, (unsigned long long)fault_ipa(vcpu));
 	vcpu_inject_prefetch_abort(vcpu, vcpu->arch.far);
 }
 
@@ -162,6 +180,9 @@ static struct vcpu *exit_begin(void)
 	struct vcpu *vcpu = this_cpu()->vcpu;
 
 	vcpu->stats.exits++;
+#ifdef VIGIL_EAGER_DEBUG
+	debug_eager_exit(vcpu);
+#endif
 	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
 		debug_exit_dirty(vcpu);
 	vgic_exit(vcpu);
@@ -172,6 +193,9 @@ static void exit_end(struct vcpu *vcpu)
 {
 	vcpu_exit_epilogue(vcpu);
 	vgic_entry(vcpu);
+#ifdef VIGIL_EAGER_DEBUG
+	debug_eager_entry(vcpu);
+#endif
 	if (__builtin_expect(vcpu->arch.debug.state != 0, 0))
 		debug_entry_dirty(vcpu);
 }

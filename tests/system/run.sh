@@ -43,6 +43,13 @@ guest_case() { # NAME CPU SMP GUEST [cfg lines...]
 			expect_line "guest: ok affinity_info cpu 1 off after cpu_off"
 			expect_line "guest: ok cpu 1 checked in again"
 		fi ;;
+	vgic)
+		expect_line "guest: ok gicd_pidr2.archrev 3 (gicv3)"
+		if [ "$smp" -gt 1 ]; then
+			expect_line "guest: ok sgi 3 from cpu0 to cpu1 16 times, one at a time: taken 16 times"
+			expect_line "guest: ok spi 104 routed to cpu1, set pending by cpu0 16 times, one at a time: taken 16 times"
+		fi
+		expect_line "guest: ok cpu0 virtual timer (ppi 27, cntv): taken exactly once (wfi loop)" ;;
 	exceptions)
 		expect_line "guest: ok svc #0x123 ec=0x15 iss=0x123"
 		expect_line "guest: ok udf #0 ec=0x0 iss=0x0"
@@ -104,6 +111,24 @@ for cpu in cortex-a72 max; do
 		expect_match '^vigil: stats vcpu=0 exits=[0-9]+ dbg_traps=[1-9][0-9]* '
 		end_case
 	done
+done
+
+# The virtual GIC from the inside, and a guest writing garbage to all of it.
+for smp in 1 2 4; do
+	guest_case "vgic-cortex-a72-smp$smp" cortex-a72 "$smp" vgic
+done
+guest_case vgic-max-smp2 max 2 vgic
+for smp in 1 2; do
+	if selected "gichostile-smp$smp"; then
+		begin_case "gichostile-smp$smp"
+		make_esp "$GUESTS/gichostile.bin"
+		boot cortex-a72 "$smp"
+		expect_guest_pass gichostile
+		expect_line "guest: ok gicd_pidr2.archrev still 3"
+		expect_line "guest: ok guest code intact"
+		expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+		end_case
+	fi
 done
 
 # Lazy switching: once the guest stops using its debug registers, 10^8

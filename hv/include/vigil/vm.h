@@ -24,6 +24,7 @@ struct vcpu_stats {
 	uint64_t mmio;
 	uint64_t smccc;
 	uint64_t injected;
+	uint64_t aborts_injected; /* guest accesses to unmapped IPAs */
 	/* Debug ownership (see docs/architecture.md) */
 	uint64_t dbg_traps;    /* guest debug-register accesses trapped */
 	uint64_t dbg_switches; /* full save/restore of the debug registers */
