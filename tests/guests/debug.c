@@ -1653,6 +1653,8 @@ static void test_state_survives(const struct debug_caps *caps)
 
 /* ---- The suite, per CPU ------------------------------------------------------ */
 
+static void test_debugger_takeover(const struct debug_caps *caps);
+
 static void run_suite(void)
 {
 	struct debug_caps caps;
@@ -1685,7 +1687,60 @@ static void run_suite(void)
 	test_readback(&caps);
 	test_unimplemented_undefined(&caps);
 	test_state_survives(&caps);
+	if (bootargs_has("takeover"))
+		test_debugger_takeover(&caps);
 	reset_debug_state(&caps);
+}
+
+/*
+ * vigil's internal hook (bootargs "takeover", vigil.cfg "test_hooks = on"):
+ * the host debugger takes this vCPU's debug hardware and gives it back.
+ * While it holds it, the guest still reads back exactly what it wrote;
+ * after the release its breakpoint and watchpoint fire as before.
+ */
+#define VIGIL_HVC_TEST_DEBUG_HOST 0xC6000100U
+
+static void test_debugger_takeover(const struct debug_caps *caps)
+{
+	u64 bcr = BCR_E | BCR_PMC_EL1 | BCR_BAS_A64 | BCR_BT_ADDR;
+	u64 wcr = WCR_E | WCR_PAC_EL1 | WCR_LSC_STORE | WCR_BAS_ALL;
+	volatile u64 *var = my_watched_var();
+	unsigned cpu = this_cpu();
+	struct expected_hit exp[1];
+	bool good = true;
+	u64 ret;
+
+	reset_debug_state(caps);
+	set_bp(0, bcr, (u64)bp_target);
+	set_wp(0, wcr, (u64)var);
+	set_mdscr(MDSCR_MDE | MDSCR_KDE);
+
+	ret = smccc_call(SMCCC_HVC, VIGIL_HVC_TEST_DEBUG_HOST, 1, 0, 0);
+	good &= value_matches("takeover: acquire returns 0", 0, ret);
+	good &= value_matches("takeover: dbgbcr0 while the host holds it", bcr,
+			      debug_reg_read(DBGBCR, 0));
+	good &= value_matches("takeover: dbgbvr0 while the host holds it", (u64)bp_target,
+			      debug_reg_read(DBGBVR, 0));
+	good &= value_matches("takeover: dbgwcr0 while the host holds it", wcr,
+			      debug_reg_read(DBGWCR, 0));
+	good &= value_matches("takeover: mdscr_el1 while the host holds it",
+			      MDSCR_MDE | MDSCR_KDE,
+			      read_sysreg(mdscr_el1) & (MDSCR_MDE | MDSCR_KDE));
+
+	ret = smccc_call(SMCCC_HVC, VIGIL_HVC_TEST_DEBUG_HOST, 0, 0, 0);
+	good &= value_matches("takeover: release returns 0", 0, ret);
+	good &= value_matches("takeover: dbgbcr0 after release", bcr, debug_reg_read(DBGBCR, 0));
+	good &= value_matches("takeover: dbgwvr0 after release", (u64)var,
+			      debug_reg_read(DBGWVR, 0));
+
+	hits_reset(0);
+	call_debug_enabled(bp_target);
+	exp[0] = bp_hit(EC_BREAKPT_CUR, (u64)bp_target);
+	good &= hits_match("takeover: breakpoint fires again after release", exp, 1);
+	reset_debug_state(caps);
+	if (good)
+		report_ok("cpu%u debug state survives the debugger taking the hardware and"
+			  " giving it back", cpu);
 }
 
 /* ---- Two CPUs: independent debug registers ---------------------------------- */

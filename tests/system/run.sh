@@ -131,6 +131,18 @@ for smp in 1 2; do
 	fi
 done
 
+# The (future) debugger takes a vCPU's debug hardware and gives it back
+# (vigil's test hook): the guest's state survives, on both vCPUs.
+if selected debug-takeover; then
+	begin_case debug-takeover
+	make_esp "$GUESTS/debug.bin" "cmdline = oslock-strict takeover" "test_hooks = on"
+	boot cortex-a72 2
+	expect_guest_pass debug
+	expect_line "guest: ok cpu0 debug state survives the debugger taking the hardware and giving it back"
+	expect_line "guest: ok cpu1 debug state survives the debugger taking the hardware and giving it back"
+	end_case
+fi
+
 # Lazy switching: once the guest stops using its debug registers, 10^8
 # instructions and 25 exits later nothing more has trapped or switched.
 stats_of() { # LOG: "dbg_traps=N dbg_switches=N" of vCPU 0
