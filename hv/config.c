@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <vigil/config.h>
@@ -78,6 +79,39 @@ static bool parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
+bool config_parse_ipv4(const char *s, uint32_t *out)
+{
+	uint32_t addr = 0;
+
+	for (int i = 0; i < 4; i++) {
+		uint32_t part = 0;
+		int digits = 0;
+		while (isdigit((unsigned char)*s) && digits < 3) {
+			part = part * 10 + (uint32_t)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || part > 255 || (i < 3 && *s++ != '.'))
+			return false;
+		addr = addr << 8 | part;
+	}
+	if (*s != '\0')
+		return false;
+	*out = addr;
+	return true;
+}
+
+/* "pci:BB:DD.F" (bus, device, function in hex) or a device-tree path. */
+static bool valid_net_device(const char *v)
+{
+	if (strncmp(v, "pci:", 4) == 0) {
+		unsigned int bus, dev, fn;
+		char tail;
+		return sscanf(v + 4, "%2x:%2x.%1x%c", &bus, &dev, &fn, &tail) == 3 &&
+		       dev < 32 && fn < 8;
+	}
+	return v[0] == '/';
+}
+
 static bool set_string(char *dst, size_t cap, const char *value)
 {
 	size_t len = strlen(value);
@@ -88,7 +122,10 @@ static bool set_string(char *dst, size_t cap, const char *value)
 	return true;
 }
 
-enum key_kind { KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG, KEY_BOOL };
+enum key_kind {
+	KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG, KEY_BOOL,
+	KEY_NET_DEVICE, KEY_IPV4_PREFIX, KEY_IPV4, KEY_PORT,
+};
 
 struct key_desc {
 	const char *name;
@@ -105,6 +142,10 @@ static const struct key_desc keys[] = {
 	{"memory", KEY_MEMORY, offsetof(struct vigil_config, memory)},
 	{"log", KEY_LOG, offsetof(struct vigil_config, log)},
 	{"test_hooks", KEY_BOOL, offsetof(struct vigil_config, test_hooks)},
+	{"net.device", KEY_NET_DEVICE, offsetof(struct vigil_config, net_device)},
+	{"net.ip", KEY_IPV4_PREFIX, offsetof(struct vigil_config, net_ip)},
+	{"net.gw", KEY_IPV4, offsetof(struct vigil_config, net_gw)},
+	{"net.echo", KEY_PORT, offsetof(struct vigil_config, net_echo)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
@@ -159,6 +200,56 @@ static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
 			return false;
 		}
 		cfg->memory = size;
+		return true;
+	}
+	case KEY_NET_DEVICE:
+		if (!valid_net_device(value)) {
+			snprintf(why, why_len,
+				 "'%s' is neither a device-tree path (/...) nor "
+				 "pci:BB:DD.F", value);
+			return false;
+		}
+		if (!set_string(field, CONFIG_PATH_MAX, value)) {
+			snprintf(why, why_len, "longer than %d bytes",
+				 CONFIG_PATH_MAX - 1);
+			return false;
+		}
+		return true;
+	case KEY_IPV4_PREFIX: {
+		char addr[16];
+		const char *slash = strchr(value, '/');
+		unsigned long prefix = 0;
+		char *end = NULL;
+		size_t n = slash ? (size_t)(slash - value) : 0;
+		if (slash != NULL && n < sizeof(addr)) {
+			memcpy(addr, value, n);
+			addr[n] = '\0';
+			prefix = strtoul(slash + 1, &end, 10);
+		}
+		if (slash == NULL || n >= sizeof(addr) || end == slash + 1 ||
+		    *end != '\0' || prefix < 1 || prefix > 32 ||
+		    !config_parse_ipv4(addr, &cfg->net_ip) || cfg->net_ip == 0) {
+			snprintf(why, why_len,
+				 "'%s' is not an address/prefix (e.g. 10.0.2.15/24)",
+				 value);
+			return false;
+		}
+		cfg->net_prefix = (uint8_t)prefix;
+		return true;
+	}
+	case KEY_IPV4:
+		if (!config_parse_ipv4(value, (uint32_t *)field)) {
+			snprintf(why, why_len, "'%s' is not an IPv4 address", value);
+			return false;
+		}
+		return true;
+	case KEY_PORT: {
+		uint32_t port;
+		if (!parse_u32(value, &port) || port == 0 || port > 65535) {
+			snprintf(why, why_len, "'%s' is not a port (1-65535)", value);
+			return false;
+		}
+		*(uint16_t *)field = (uint16_t)port;
 		return true;
 	}
 	case KEY_BOOL:

@@ -569,3 +569,46 @@ TEST(test_hooks)
 	EXPECT_PARSE_ERROR("kernel = k\ntest_hooks = yes\n",
 			   "vigil.cfg:2: test_hooks: 'yes' is not on or off");
 }
+
+TEST(net_keys)
+{
+	struct vigil_config cfg;
+
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_EQ(0, cfg.net_ip);
+	EXPECT_EQ(0, cfg.net_echo);
+	EXPECT_STREQ("", cfg.net_device);
+
+	ASSERT_TRUE(parse("kernel = k\nnet.ip = 10.0.2.15/24\nnet.gw = 10.0.2.2\n"
+			  "net.echo = 7\nnet.device = pci:00:02.0\n", &cfg));
+	EXPECT_EQ(0x0a00020fU, cfg.net_ip);
+	EXPECT_EQ(24, cfg.net_prefix);
+	EXPECT_EQ(0x0a000202U, cfg.net_gw);
+	EXPECT_EQ(7, cfg.net_echo);
+	EXPECT_STREQ("pci:00:02.0", cfg.net_device);
+
+	ASSERT_TRUE(parse("kernel = k\nnet.device = /virtio_mmio@a003e00\n", &cfg));
+	EXPECT_STREQ("/virtio_mmio@a003e00", cfg.net_device);
+
+	EXPECT_PARSE_ERROR("kernel = k\nnet.ip = 10.0.2.15\n",
+			   "vigil.cfg:2: net.ip: '10.0.2.15' is not an "
+			   "address/prefix (e.g. 10.0.2.15/24)");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.ip = 10.0.2.256/24\n",
+			   "vigil.cfg:2: net.ip: '10.0.2.256/24' is not an "
+			   "address/prefix (e.g. 10.0.2.15/24)");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.ip = 10.0.2.15/33\n",
+			   "vigil.cfg:2: net.ip: '10.0.2.15/33' is not an "
+			   "address/prefix (e.g. 10.0.2.15/24)");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.gw = 10.0.2\n",
+			   "vigil.cfg:2: net.gw: '10.0.2' is not an IPv4 address");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.echo = 70000\n",
+			   "vigil.cfg:2: net.echo: '70000' is not a port (1-65535)");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.echo = 0\n",
+			   "vigil.cfg:2: net.echo: '0' is not a port (1-65535)");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.device = eth0\n",
+			   "vigil.cfg:2: net.device: 'eth0' is neither a "
+			   "device-tree path (/...) nor pci:BB:DD.F");
+	EXPECT_PARSE_ERROR("kernel = k\nnet.device = pci:00:20.0\n",
+			   "vigil.cfg:2: net.device: 'pci:00:20.0' is neither a "
+			   "device-tree path (/...) nor pci:BB:DD.F");
+}

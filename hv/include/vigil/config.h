@@ -29,6 +29,13 @@ struct vigil_config {
 	uint64_t memory; /* bytes of guest RAM */
 	enum log_level log;
 	bool test_hooks; /* answer vigil's test-only SMCCC calls */
+
+	/* vigil's own network (the NIC is hidden from the guest). */
+	char net_device[CONFIG_PATH_MAX]; /* DT path or "pci:BB:DD.F"; "" = first virtio-net */
+	uint32_t net_ip;      /* IPv4, host order; 0 = DHCP */
+	uint8_t net_prefix;   /* with net_ip */
+	uint32_t net_gw;      /* 0 = none */
+	uint16_t net_echo;    /* TCP echo service port, 0 = off */
 };
 
 #define CONFIG_DEFAULT_MEMORY (256UL << 20)
@@ -43,6 +50,9 @@ void config_defaults(struct vigil_config *cfg);
  */
 bool config_parse(const char *text, size_t len, struct vigil_config *cfg,
 		  char err[CONFIG_ERROR_MAX]);
+
+/* Parse "a.b.c.d" into a host-order IPv4 address. */
+bool config_parse_ipv4(const char *s, uint32_t *out);
 
 /* Parse a size such as "512M", "1G", "4096", "64K". */
 bool config_parse_size(const char *s, uint64_t *out);
