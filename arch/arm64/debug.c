@@ -38,7 +38,13 @@ enum debug_state {
 #define DBGBCR_MASK 0xffe1e7UL   /* BT, LBN, SSC, HMC, BAS, PMC, E */
 #define DBGWCR_E B(0)
 #define DBGWCR_MASK 0x1f1fffffUL /* MASK, WT, LBN, SSC, HMC, BAS, LSC, PAC, E */
-#define DBGXVR_MASK (~3UL)      /* bits [1:0] are RES0 */
+/*
+ * DBGBVR: bits [1:0] are RES0 for an address, but part of the value for a
+ * context-ID breakpoint, so the whole register is kept. DBGWVR: always an
+ * address, bits [1:0] RES0.
+ */
+#define DBGBVR_MASK (~0UL)
+#define DBGWVR_MASK (~3UL)
 
 #define OSLSR_OSLM_IMPLEMENTED B(3)
 #define OSLSR_OSLK B(1)
@@ -246,6 +252,7 @@ static void os_lock_changed(struct vcpu *vcpu)
 		go_trapping(vcpu);
 	} else if (!d->oslk && d->state == DEBUG_TRAPPING &&
 		   anything_enabled(d)) {
+		/* Enabled while locked: it takes effect now. */
 		go_dirty(vcpu);
 	}
 }
@@ -264,9 +271,9 @@ static bool access_bp_wp(struct vcpu *vcpu, uint32_t enc, bool read,
 	if (n >= count)
 		return false; /* not implemented: UNDEF */
 	switch (kind) {
-	case K_BVR: slot = &d->bvr[n]; mask = DBGXVR_MASK; break;
+	case K_BVR: slot = &d->bvr[n]; mask = DBGBVR_MASK; break;
 	case K_BCR: slot = &d->bcr[n]; mask = DBGBCR_MASK; break;
-	case K_WVR: slot = &d->wvr[n]; mask = DBGXVR_MASK; break;
+	case K_WVR: slot = &d->wvr[n]; mask = DBGWVR_MASK; break;
 	default: slot = &d->wcr[n]; mask = DBGWCR_MASK; break;
 	}
 	if (read)
@@ -427,3 +434,43 @@ void arch_debug_host_release(struct vcpu *vcpu)
 	else
 		update_mdcr(vcpu);
 }
+
+#ifdef VIGIL_EAGER_DEBUG
+/*
+ * Build variant for `make bench` only (EXTRA_CFLAGS=-DVIGIL_EAGER_DEBUG):
+ * what every exit would cost without lazy switching, i.e. the whole set
+ * saved on every exit and restored on every entry, whatever the state.
+ *
+ * The values go to a scratch copy, never to the shadow, so the guest sees
+ * exactly what the lazy scheme gives it. The restore is skipped (the
+ * hardware is left as the exit left it) unless the vCPU was TRAPPING and
+ * guest-owned at both ends of the exit: then nothing is enabled in either
+ * copy and rewriting the saved values changes nothing the guest can see.
+ * In every other case the exit may have changed the hardware on purpose
+ * (go_dirty, go_trapping, an emulated write, the debugger), and DIRTY
+ * entries restore the shadow right after this anyway.
+ */
+static struct {
+	struct arch_debug regs;
+	uint8_t restorable;
+} eager_scratch[VM_MAX_VCPUS];
+
+static bool eager_restorable(const struct vcpu *vcpu)
+{
+	const struct arch_debug *d = &vcpu->arch.debug;
+
+	return d->state == DEBUG_TRAPPING && !d->host_owned;
+}
+
+void debug_eager_exit(struct vcpu *vcpu)
+{
+	save_full(&eager_scratch[vcpu->id].regs);
+	eager_scratch[vcpu->id].restorable = eager_restorable(vcpu);
+}
+
+void debug_eager_entry(struct vcpu *vcpu)
+{
+	if (eager_scratch[vcpu->id].restorable && eager_restorable(vcpu))
+		restore_full(&eager_scratch[vcpu->id].regs);
+}
+#endif
