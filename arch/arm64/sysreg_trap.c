@@ -128,6 +128,9 @@ void handle_sysreg_trap(struct vcpu *vcpu, uint64_t esr)
 		arch_vcpu_inject_undef(vcpu);
 		return;
 	}
+	log_debug("vCPU %u: trapped %s %s 0x%llx", vcpu->id,
+		  read ? "read of" : "write to", r->name,
+		  (unsigned long long)val);
 	if (read && rt != 31)
 		regs->x[rt] = val;
 	regs->pc += 4;
