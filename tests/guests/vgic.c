@@ -25,7 +25,8 @@
  *    by CPU 0 before that CPU unmasks; an SPI set pending for another CPU
  *    again and again;
  *  - the virtual timer (PPI 27) and the EL1 physical timer (PPI 30) on
- *    every CPU: taken once, at or after CVAL and within 50 ms of it.
+ *    every CPU: taken once, at or after CVAL, and well before the 1 s
+ *    backstop timer (a lost interrupt only arrives with the backstop).
  */
 #include "gicv3.h"
 
@@ -52,7 +53,11 @@ const char guest_name[] = "vgic";
 #define CPU_TIMEOUT_MS		5000
 #define SGI_REPEATS		16
 #define TIMER_DELAY_MS		10
-#define TIMER_SLACK_MS		50
+/*
+ * Latency is not a pass criterion (host scheduling makes it noisy): the
+ * bound only tells a delivered interrupt from one lost until the backstop.
+ */
+#define TIMER_SLACK_MS		500
 #define TIMER_BACKSTOP_MS	1000
 
 /* What the IRQ handler saw, per CPU. */
