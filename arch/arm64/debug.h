@@ -48,6 +48,12 @@ void debug_vcpu_reset(struct vcpu *vcpu);
 void debug_exit_dirty(struct vcpu *vcpu);
 void debug_entry_dirty(struct vcpu *vcpu);
 
+#ifdef VIGIL_EAGER_DEBUG
+/* Benchmark variant: save and restore the whole set on every exit. */
+void debug_eager_exit(struct vcpu *vcpu);
+void debug_eager_entry(struct vcpu *vcpu);
+#endif
+
 /* Trapped-register accessor for every debug register (sysreg_trap.c). */
 bool debug_access(struct vcpu *vcpu, const struct sysreg_trap *r, bool read,
 		  uint64_t *val);

@@ -1,0 +1,10 @@
+# `make bench`: vigil's performance figures as exact instruction and event
+# counts under QEMU -icount (tools/bench.sh; DESIGN.md, "Tests and
+# measurement"). Included from the top-level Makefile. tools/bench.sh also
+# builds, in $(BUILD)/bench/eager, a vigil with EXTRA_CFLAGS=-DVIGIL_EAGER_DEBUG
+# that shares $(BUILD)/deps.
+
+bench: $(BUILD)/vigil.efi guests linux-guest
+	@BUILD=$(abspath $(BUILD)) tools/bench.sh
+
+.PHONY: bench
