@@ -75,6 +75,13 @@ static void handle_wfx(struct vcpu *vcpu, uint64_t esr)
 	skip_instruction(vcpu, esr);
 }
 
+/* FAR and HPFAR matter only for aborts: read them there, not per exit. */
+static void record_fault_address(struct vcpu *vcpu)
+{
+	vcpu->arch.far = read_far_el2();
+	vcpu->arch.hpfar = read_hpfar_el2();
+}
+
 static uint64_t fault_ipa(const struct vcpu *vcpu)
 {
 	return ((vcpu->arch.hpfar & HPFAR_FIPA_MASK) << 8) |
@@ -100,7 +107,10 @@ static bool abort_log_allowed(struct vcpu *vcpu)
 static void handle_dabt(struct vcpu *vcpu, uint64_t esr)
 {
 	struct arch_regs *regs = vcpu_regs(vcpu);
-	uint64_t ipa = fault_ipa(vcpu);
+	uint64_t ipa;
+
+	record_fault_address(vcpu);
+	ipa = fault_ipa(vcpu);
 	bool write = esr & ESR_DABT_WNR;
 
 	/*
@@ -149,6 +159,7 @@ static void handle_dabt(struct vcpu *vcpu, uint64_t esr)
 static void handle_iabt(struct vcpu *vcpu, uint64_t esr)
 {
 	(void)esr;
+	record_fault_address(vcpu);
 	if (abort_log_allowed(vcpu))
 		log_info("vCPU %u: instruction fetch from unmapped IPA 0x%llx: "
 			 "abort injected",
@@ -207,8 +218,6 @@ void arm64_guest_sync(struct arch_regs *regs)
 
 	(void)regs;
 	vcpu->arch.esr = esr;
-	vcpu->arch.far = read_far_el2();
-	vcpu->arch.hpfar = read_hpfar_el2();
 	vcpu->stats.exits_by_class[ESR_EC(esr)]++;
 	exit_handlers[ESR_EC(esr)](vcpu, esr);
 	exit_end(vcpu);

@@ -97,9 +97,7 @@ static struct vgic {
 	struct virq priv[VM_MAX_VCPUS][GIC_NR_PRIVATE];
 	/* Pending-or-active interrupts by the vCPU they target. */
 	uint64_t ap[VM_MAX_VCPUS][AP_WORDS];
-	volatile uint32_t ap_count[VM_MAX_VCPUS];
 	uint32_t lr_intid[VM_MAX_VCPUS][VGIC_MAX_LRS];
-	uint32_t used_lrs[VM_MAX_VCPUS];
 	volatile uint64_t sync_seq[VM_MAX_VCPUS]; /* list registers folded back */
 	uint8_t sleeping[VM_MAX_VCPUS];
 	arch_spinlock_t lock;
@@ -133,10 +131,10 @@ static void update_ap(uint32_t target, uint32_t intid, const struct virq *irq)
 
 	if (want && !(*word & bit)) {
 		*word |= bit;
-		vgic.ap_count[target]++;
+		vgic.vm->vcpus[target].arch.vgic_in_flight++;
 	} else if (!want && (*word & bit)) {
 		*word &= ~bit;
-		vgic.ap_count[target]--;
+		vgic.vm->vcpus[target].arch.vgic_in_flight--;
 	}
 }
 
@@ -186,7 +184,7 @@ static void write_lr(unsigned int n, uint64_t v)
 /* Fold the list registers back into the software state. */
 static void sync_lrs(uint32_t v)
 {
-	for (unsigned int i = 0; i < vgic.used_lrs[v]; i++) {
+	for (unsigned int i = 0; i < vgic.vm->vcpus[v].arch.vgic_used_lrs; i++) {
 		uint64_t lr = read_lr(i);
 		uint32_t intid = vgic.lr_intid[v][i];
 		struct virq *irq = virq_of(v, intid);
@@ -208,7 +206,7 @@ static void sync_lrs(uint32_t v)
 		if (t != v && (irq->pending || irq->active))
 			notify(t);
 	}
-	vgic.used_lrs[v] = 0;
+	vgic.vm->vcpus[v].arch.vgic_used_lrs = 0;
 	vgic.sync_seq[v]++;
 }
 
@@ -272,7 +270,7 @@ static void flush_lrs(uint32_t v)
 		irq->pending = 0;
 		irq->active = 0;
 	}
-	vgic.used_lrs[v] = n;
+	vgic.vm->vcpus[v].arch.vgic_used_lrs = n;
 
 	uint64_t hcr = ICH_HCR_EN;
 	if (total > n)
@@ -280,27 +278,17 @@ static void flush_lrs(uint32_t v)
 	write_ich_hcr(hcr);
 }
 
-void vgic_exit(struct vcpu *vcpu)
+void vgic_exit_slow(struct vcpu *vcpu)
 {
-	uint32_t v = vcpu->id;
-
-	if (vgic.used_lrs[v] == 0)
-		return;
 	arch_spin_lock(&vgic.lock);
-	sync_lrs(v);
+	sync_lrs(vcpu->id);
 	arch_spin_unlock(&vgic.lock);
 }
 
-void vgic_entry(struct vcpu *vcpu)
+void vgic_entry_slow(struct vcpu *vcpu)
 {
-	uint32_t v = vcpu->id;
-
-	if (vgic.ap_count[v] == 0) {
-		/* Nothing in flight: the list registers are already empty. */
-		return;
-	}
 	arch_spin_lock(&vgic.lock);
-	flush_lrs(v);
+	flush_lrs(vcpu->id);
 	arch_spin_unlock(&vgic.lock);
 }
 

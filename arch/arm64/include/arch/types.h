@@ -63,6 +63,9 @@ struct arch_vcpu {
 	struct arch_fpsimd fpsimd;
 	struct arch_debug debug;
 	uint64_t mdcr_el2;
+	/* vGIC fast path: list registers in use, interrupts in flight. */
+	uint32_t vgic_used_lrs;
+	volatile uint32_t vgic_in_flight;
 	/* Syndrome of the exit being handled. */
 	uint64_t esr;
 	uint64_t far;
