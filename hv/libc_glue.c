@@ -4,6 +4,7 @@
  * the console, everything else fails cleanly.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -15,14 +16,24 @@
 #undef errno
 extern int errno;
 
+static char *heap_start;
 static char *heap_next;
 static char *heap_end;
 static arch_spinlock_t heap_lock;
 
 void heap_init(void *base, size_t size)
 {
-	heap_next = base;
+	heap_start = heap_next = base;
 	heap_end = (char *)base + size;
+}
+
+size_t heap_used_bytes(void)
+{
+	/* Until malloc first takes memory, its bookkeeping is not set up
+	 * and mallinfo() reads garbage. */
+	if (heap_next == heap_start)
+		return 0;
+	return mallinfo().uordblks;
 }
 
 void *_sbrk(ptrdiff_t incr);

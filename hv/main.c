@@ -77,14 +77,111 @@ static bool build_guest_dt(const struct boot_info *info, struct vm *vm,
 
 /*
  * Devices the guest owns are mapped straight through (identity, device
- * memory). Emulated ones (their ranges are in the MMIO registry) and the
- * ones vigil keeps are left out, so the guest traps or faults on them.
+ * memory), minus the holes: what vigil emulates (the MMIO registry) and
+ * what it keeps (platform_hidden_devices()), at page granularity, so the
+ * guest traps or faults there. A device that shares a page with a hole
+ * (virtio-mmio slots are 0x200 apart) cannot be mapped without exposing
+ * its neighbour: its registers in that page are forwarded instead
+ * (mmio_register_forward()), and the rest of the page aborts like any
+ * unmapped address.
  */
 struct passthrough_ctx {
 	struct vm *vm;
 	bool ok;
-	uint64_t last_base, last_end; /* small devices share pages */
+	/* Pages mapped last: small devices share them. */
+	uint64_t last_base, last_end;
 };
+
+/* Hole number i: the emulated ranges, then the hidden ones. */
+static bool passthrough_hole(const struct passthrough_ctx *pc, uint32_t i,
+			     struct mem_range *hole)
+{
+	const struct mmio_registry *mmio = &pc->vm->mmio;
+	uint32_t nr_hidden;
+	const struct mem_range *hidden = platform_hidden_devices(&nr_hidden);
+
+	if (i < mmio->count) {
+		*hole = (struct mem_range){mmio->regions[i].base,
+					   mmio->regions[i].size};
+		return true;
+	}
+	i -= mmio->count;
+	if (i >= nr_hidden)
+		return false;
+	*hole = hidden[i];
+	return true;
+}
+
+/*
+ * The hole that starts lowest among those overlapping [start, end),
+ * widened to whole pages with page_granular.
+ */
+static bool first_hole(const struct passthrough_ctx *pc, uint64_t start,
+		       uint64_t end, bool page_granular, struct mem_range *first)
+{
+	struct mem_range h;
+	bool found = false;
+
+	for (uint32_t i = 0; passthrough_hole(pc, i, &h); i++) {
+		uint64_t hs = h.base, he = h.base + h.size;
+		if (page_granular) {
+			hs = ALIGN_DOWN(hs, PAGE_SIZE);
+			he = ALIGN_UP(he, PAGE_SIZE);
+		}
+		if (h.size == 0 || he <= start || hs >= end ||
+		    (found && hs >= first->base))
+			continue;
+		*first = (struct mem_range){hs, he - hs};
+		found = true;
+	}
+	return found;
+}
+
+static void map_device_pages(struct passthrough_ctx *pc, uint64_t base,
+			     uint64_t end, const char *node)
+{
+	if (!arch_stage2_map_identity(ipa_init(base), end - base, MM_DEVICE)) {
+		log_always("stage 2: cannot map %s at 0x%llx", node,
+			   (unsigned long long)base);
+		pc->ok = false;
+		return;
+	}
+	log_debug("guest device %s: 0x%llx-0x%llx", node,
+		  (unsigned long long)base, (unsigned long long)(end - 1));
+}
+
+/* What device range r has in the page at page, outside every hole. */
+static void forward_shared_page(struct passthrough_ctx *pc,
+				const struct mem_range *r, uint64_t page,
+				const char *node)
+{
+	uint64_t cur = page > r->base ? page : r->base;
+	uint64_t end = page + PAGE_SIZE < r->base + r->size ? page + PAGE_SIZE
+							   : r->base + r->size;
+	struct mem_range hole;
+
+	while (cur < end) {
+		uint64_t stop = end, next = end;
+		if (first_hole(pc, cur, end, false, &hole)) {
+			stop = hole.base > cur ? hole.base : cur;
+			next = hole.base + hole.size;
+		}
+		if (stop > cur) {
+			if (mmio_register_forward(&pc->vm->mmio, node, cur,
+						  stop - cur))
+				log_debug("guest device %s: 0x%llx-0x%llx "
+					  "forwarded (its page is not the guest's)",
+					  node, (unsigned long long)cur,
+					  (unsigned long long)(stop - 1));
+			else
+				log_warn("guest device %s: 0x%llx-0x%llx "
+					 "unreachable (cannot forward it)",
+					 node, (unsigned long long)cur,
+					 (unsigned long long)(stop - 1));
+		}
+		cur = next;
+	}
+}
 
 static void map_passthrough(const struct mem_range *r, const char *node,
 			    void *ctx)
@@ -92,30 +189,33 @@ static void map_passthrough(const struct mem_range *r, const char *node,
 	struct passthrough_ctx *pc = ctx;
 	uint64_t base = ALIGN_DOWN(r->base, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(r->base + r->size, PAGE_SIZE);
-	uint32_t nr_hidden;
-	const struct mem_range *hidden = platform_hidden_devices(&nr_hidden);
+	struct mem_range hole;
 
-	if (end <= base || (base >= pc->last_base && end <= pc->last_end) ||
-	    mmio_find_overlap(&pc->vm->mmio, base, end - base))
+	if (end <= base || (base >= pc->last_base && end <= pc->last_end))
 		return;
-	for (uint32_t i = 0; i < nr_hidden; i++) {
-		if (base < hidden[i].base + hidden[i].size &&
-		    hidden[i].base < end)
-			return;
-	}
 	/* Never hand out RAM this way (a node describing RAM as a device). */
 	if (base < pc->vm->ram.base + pc->vm->ram.size && pc->vm->ram.base < end)
 		return;
-	if (!arch_stage2_map_identity(ipa_init(base), end - base, MM_DEVICE)) {
-		log_always("stage 2: cannot map %s at 0x%llx", node,
-			   (unsigned long long)base);
-		pc->ok = false;
-		return;
+	bool holes = false;
+	for (uint64_t cur = base; cur < end && pc->ok;) {
+		if (!first_hole(pc, cur, end, true, &hole)) {
+			map_device_pages(pc, cur, end, node);
+			break;
+		}
+		holes = true;
+		if (hole.base > cur)
+			map_device_pages(pc, cur, hole.base, node);
+		/* Only a hole's first and last pages can hold more than it. */
+		forward_shared_page(pc, r, hole.base, node);
+		if (hole.size > PAGE_SIZE)
+			forward_shared_page(pc, r, hole.base + hole.size - PAGE_SIZE,
+					    node);
+		cur = hole.base + hole.size;
 	}
-	pc->last_base = base;
-	pc->last_end = end;
-	log_debug("guest device %s: 0x%llx-0x%llx", node,
-		  (unsigned long long)base, (unsigned long long)(end - 1));
+	if (!holes) {
+		pc->last_base = base;
+		pc->last_end = end;
+	}
 }
 
 /* The guest could not be started: leave the machine in a clean state. */
@@ -162,6 +262,7 @@ void hv_main(const struct boot_info *info)
 
 	vm->ram = info->guest_ram;
 	vm->test_hooks = info->cfg.test_hooks;
+	vm->cfg = &info->cfg;
 	setup_vcpus(vm, &cpus, wanted);
 	if (!run_init_calls(HV_INIT_IRQCHIP, info->dtb, vm) ||
 	    !run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||

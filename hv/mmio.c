@@ -66,3 +66,60 @@ bool mmio_dispatch(const struct mmio_registry *reg, struct vcpu *vcpu,
 		acc->value = 0;
 	return r->access(vcpu, acc, addr - r->base, r->priv);
 }
+
+/*
+ * vigil's own address space maps device memory 1:1 (arch_mm_init), so
+ * the guest's IPA, the device's address and vigil's pointer are the same.
+ */
+static bool forward_access(struct vcpu *vcpu, struct mmio_access *acc,
+			   uint64_t offset, void *priv)
+{
+	uintptr_t addr = (uintptr_t)ipa_addr(acc->addr);
+
+	(void)vcpu;
+	(void)offset;
+	(void)priv;
+	/* Misaligned device accesses fault: the guest's, not vigil's. */
+	if (addr & (acc->size - 1U))
+		return false;
+	switch (acc->size) {
+	case 1:
+		if (acc->write)
+			*(volatile uint8_t *)addr = (uint8_t)acc->value;
+		else
+			acc->value = *(volatile uint8_t *)addr;
+		return true;
+	case 2:
+		if (acc->write)
+			*(volatile uint16_t *)addr = (uint16_t)acc->value;
+		else
+			acc->value = *(volatile uint16_t *)addr;
+		return true;
+	case 4:
+		if (acc->write)
+			*(volatile uint32_t *)addr = (uint32_t)acc->value;
+		else
+			acc->value = *(volatile uint32_t *)addr;
+		return true;
+	case 8:
+		if (acc->write)
+			*(volatile uint64_t *)addr = acc->value;
+		else
+			acc->value = *(volatile uint64_t *)addr;
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool mmio_register_forward(struct mmio_registry *reg, const char *name,
+			   uint64_t base, uint64_t size)
+{
+	struct mmio_region r = {
+		.name = name,
+		.base = base,
+		.size = size,
+		.access = forward_access,
+	};
+	return mmio_register(reg, &r);
+}

@@ -6,7 +6,9 @@
  */
 #include <arch_cpu.h>
 #include <arch_firmware.h>
+#include <arch_timer.h>
 #include <arch_vcpu.h>
+#include <vigil/idle.h>
 #include <vigil/log.h>
 #include <vigil/smccc.h>
 #include <vigil/vm.h>
@@ -57,8 +59,9 @@ static int64_t psci_cpu_on(struct vcpu *caller, uint64_t target,
 	}
 	arch_spin_unlock(&vm->power_lock);
 
+	/* Its CPU waits for an interrupt (vigil/idle.h). */
 	if (ret == PSCI_SUCCESS)
-		arch_cpu_send_event();
+		arch_cpu_kick(vcpu->id);
 	return ret;
 }
 
@@ -114,6 +117,32 @@ static uint64_t arg(const struct smccc_args *a, uint64_t v)
 	return (a->fid & 0x40000000U) ? v : (uint32_t)v;
 }
 
+/*
+ * Test hook (VIGIL_HVC_TEST_STOP_OTHERS): everything stopped in EL2 the way
+ * the debugger stops it, while vigil's services go on. The caller's own CPU
+ * polls rather than sleeps: it has no timer interrupt to wake it.
+ */
+static void test_stop_others(struct vcpu *self, uint64_t ms)
+{
+	struct vm *vm = self->vm;
+	uint64_t end;
+
+	if (ms > 60000)
+		ms = 60000;
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (i != self->id)
+			vcpu_pause(&vm->vcpus[i]);
+	log_info("test hook: all vCPUs stopped in EL2 for %llu ms",
+		 (unsigned long long)ms);
+	end = arch_timer_now_ns() + ms * 1000000;
+	while (arch_timer_now_ns() < end)
+		hv_idle_poll();
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (i != self->id)
+			vcpu_resume(&vm->vcpus[i]);
+	log_info("test hook: vCPUs resumed");
+}
+
 int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 {
 	uint32_t fid = (uint32_t)args->fid;
@@ -162,6 +191,11 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 			arch_debug_host_acquire(vcpu);
 		else
 			arch_debug_host_release(vcpu);
+		return 0;
+	case VIGIL_HVC_TEST_STOP_OTHERS:
+		if (!vcpu->vm->test_hooks)
+			return SMCCC_NOT_SUPPORTED;
+		test_stop_others(vcpu, args->a1);
 		return 0;
 	case PSCI_FN_SYSTEM_RESET:
 		log_info("guest reset (PSCI SYSTEM_RESET on vCPU %u)", vcpu->id);

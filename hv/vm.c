@@ -8,6 +8,7 @@
  */
 #include <arch_cpu.h>
 #include <arch_vcpu.h>
+#include <vigil/idle.h>
 #include <vigil/log.h>
 #include <vigil/vm.h>
 
@@ -27,11 +28,18 @@ bool vm_ipa_is_ram(const struct vm *vm, uint64_t ipa, uint64_t len)
 	return range_contains(&vm->ram, ipa, len);
 }
 
-/* Wait, on this vCPU's CPU, until CPU_ON has made it pending. */
+static bool power_on_pending(void *ctx)
+{
+	return ((struct vcpu *)ctx)->power == VCPU_ON_PENDING;
+}
+
+/*
+ * Wait, on this vCPU's CPU, until CPU_ON has made it pending. The CPU
+ * keeps serving vigil's interrupts meanwhile (vigil/idle.h).
+ */
 static void wait_for_power_on(struct vcpu *vcpu)
 {
-	while (vcpu->power != VCPU_ON_PENDING)
-		arch_cpu_wait_event();
+	hv_idle_wait_until(power_on_pending, vcpu);
 
 	arch_spin_lock(&vcpu->vm->power_lock);
 	uint64_t entry = vcpu->on_entry, context = vcpu->on_context;
@@ -61,14 +69,18 @@ void vcpu_power_off_self(struct vcpu *vcpu)
 	arch_vcpu_enter(vcpu);
 }
 
+static bool resume_requested(void *ctx)
+{
+	return !((struct vcpu *)ctx)->pause_requested;
+}
+
 static void vcpu_stop_here(struct vcpu *vcpu)
 {
 	arch_vcpu_save_full(vcpu);
 	vcpu->paused = true;
 	arch_memory_barrier();
 	arch_cpu_send_event();
-	while (vcpu->pause_requested)
-		arch_cpu_wait_event();
+	hv_idle_wait_until(resume_requested, vcpu);
 	arch_vcpu_restore_full(vcpu);
 	vcpu->paused = false;
 	arch_memory_barrier();
@@ -101,7 +113,7 @@ void vcpu_resume(struct vcpu *vcpu)
 {
 	vcpu->pause_requested = false;
 	arch_memory_barrier();
-	arch_cpu_send_event();
+	arch_cpu_kick(vcpu->id); /* it waits for an interrupt (vigil/idle.h) */
 	while (vcpu->paused)
 		arch_cpu_wait_event();
 }

@@ -49,6 +49,13 @@ void arch_cpu_wait_event(void)
 	__asm__ volatile("wfe" ::: "memory");
 }
 
+void arch_cpu_wait_interrupt(void)
+{
+	/* WFI ends on a pending interrupt whatever PSTATE.I says (WFE does
+	 * not), so interrupts stay masked and are handled by the caller. */
+	__asm__ volatile("dsb sy\n wfi" ::: "memory");
+}
+
 void arch_cpu_send_event(void)
 {
 	__asm__ volatile("dsb ish\n sev" ::: "memory");

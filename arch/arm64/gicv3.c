@@ -4,6 +4,7 @@
  * priority, until a device model or the vGIC asks for it.
  */
 #include <arch_cpu.h>
+#include <arch_irq.h>
 #include <vigil/log.h>
 #include <vigil/platform.h>
 
@@ -26,6 +27,7 @@ static void *handler_ctx[GIC_MAX_INTID];
 #define ICC_REG(name, enc) SYSREG_RW(name, enc)
 ICC_REG(icc_pmr, S3_0_C4_C6_0)
 ICC_REG(icc_iar1, S3_0_C12_C12_0)
+ICC_REG(icc_hppir1, S3_0_C12_C12_2)
 ICC_REG(icc_eoir1, S3_0_C12_C12_1)
 ICC_REG(icc_dir, S3_0_C12_C11_1)
 ICC_REG(icc_ctlr, S3_0_C12_C12_4)
@@ -245,6 +247,12 @@ void gic_send_sgi(uint64_t hwid, uint32_t intid)
 
 void arch_cpu_kick(uint32_t cpu)
 {
+	/*
+	 * The caller's stores (what the target waits for) before our look at
+	 * the target's GIC state: the target writes that state, then checks
+	 * what it waits for (vigil/idle.h), and one of us must see the other.
+	 */
+	arch_memory_barrier();
 	/* Only CPUs whose GIC interface is up can take the IPI. */
 	if (cpu < MAX_CPUS && redist_of_cpu[cpu] != 0)
 		gic_send_sgi(cpu_data[cpu].hwid, GIC_SGI_KICK);
@@ -280,4 +288,10 @@ void gic_handle_irqs(void)
 		if (r == GIC_IRQ_DONE)
 			write_icc_dir(intid);
 	}
+}
+
+void arch_irq_poll(void)
+{
+	if ((read_icc_hppir1() & 0xffffff) < GIC_MAX_INTID)
+		gic_handle_irqs();
 }

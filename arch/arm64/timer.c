@@ -9,6 +9,7 @@
 
 #include "gicv3.h"
 #include "sysreg.h"
+#include "timer.h"
 
 SYSREG_RW(cnthp_ctl, S3_4_C14_C2_1)
 SYSREG_RW(cnthp_tval, S3_4_C14_C2_0)
@@ -53,6 +54,14 @@ static enum gic_irq_result timer_irq(uint32_t intid, void *ctx)
 		}
 	}
 	return GIC_IRQ_DONE;
+}
+
+void timer_cpu_init(void)
+{
+	if (nr_timers == 0 || arch_cpu_index() != 0)
+		return;
+	gic_set_level_triggered(GIC_PPI_HYP_TIMER, true);
+	gic_enable(GIC_PPI_HYP_TIMER, true);
 }
 
 bool arch_timer_every(uint32_t period_ms, void (*fn)(void *ctx), void *ctx)

@@ -12,6 +12,7 @@
 #include "debug.h"
 #include "regs.h"
 #include "sysreg.h"
+#include "timer.h"
 #include "vcpu.h"
 #include "vgic.h"
 
@@ -104,6 +105,7 @@ void arch_vcpu_init(struct vcpu *vcpu)
 	isb();
 	arch_stage2_enable();
 	vgic_vcpu_init(vcpu);
+	timer_cpu_init();
 }
 
 void arch_vcpu_reset(struct vcpu *vcpu, uint64_t entry, uint64_t arg)

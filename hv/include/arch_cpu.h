@@ -15,6 +15,12 @@ uint64_t arch_cpu_hwid(void);
 /* Wait for an event (another CPU's arch_cpu_send_event()) or an interrupt. */
 void arch_cpu_wait_event(void);
 void arch_cpu_send_event(void);
+/*
+ * Wait until an interrupt is pending for this CPU, even one that is masked
+ * (EL2 runs with interrupts masked): the idle wait of vigil/idle.h. Another
+ * CPU ends it with arch_cpu_kick(); arch_cpu_send_event() does not.
+ */
+void arch_cpu_wait_interrupt(void);
 
 void arch_spin_lock(arch_spinlock_t *lock);
 void arch_spin_unlock(arch_spinlock_t *lock);

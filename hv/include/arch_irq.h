@@ -22,6 +22,12 @@ bool arch_irq_from_dt(const void *fdt, const char *compatible,
 /* Take physical interrupt intid at EL2 (level-sensitive, on the boot CPU). */
 bool arch_irq_request(uint32_t intid, void (*handler)(void *ctx), void *ctx);
 
+/*
+ * Handle the physical interrupts pending on this CPU, as a guest exit
+ * would: for wait loops in EL2 (vigil/idle.h), where they stay masked.
+ */
+void arch_irq_poll(void);
+
 /* vigil emulates the guest's interrupt intid (never forwarded). */
 bool arch_virq_claim(struct vm *vm, uint32_t intid);
 /* Level of an emulated, level-sensitive guest interrupt line. */

@@ -122,7 +122,7 @@ TEST(cpu_on_success)
 	EXPECT_EQ(VCPU_ON_PENDING, v->power);
 	EXPECT_EQ(RAM_BASE + 0x80000, v->on_entry);
 	EXPECT_EQ(0xdeadbeefcafe0000ULL, v->on_context);
-	EXPECT_EQ(1, fake_arch.send_events); /* wakes the parked CPU */
+	EXPECT_EQ(1, fake_arch.kicks); /* wakes the parked CPU */
 	EXPECT_EQ(1, fake_arch.spin_locks);
 	/* Nobody else changed. */
 	for (uint32_t i = 1; i < NR_VCPUS; i++) {
@@ -154,7 +154,7 @@ TEST(cpu_on_bad_mpidr)
 		  call(0, PSCI_FN64_CPU_ON, UINT64_MAX, RAM_BASE, 0));
 	for (uint32_t i = 1; i < NR_VCPUS; i++)
 		EXPECT_EQ(VCPU_OFF, vm.vcpus[i].power);
-	EXPECT_EQ(0, fake_arch.send_events);
+	EXPECT_EQ(0, fake_arch.kicks);
 }
 
 TEST(cpu_on_bad_entry)
@@ -176,7 +176,7 @@ TEST(cpu_on_bad_entry)
 	}
 	EXPECT_EQ(VCPU_OFF, vm.vcpus[1].power);
 	EXPECT_EQ(0, vm.vcpus[1].on_entry);
-	EXPECT_EQ(0, fake_arch.send_events);
+	EXPECT_EQ(0, fake_arch.kicks);
 }
 
 TEST(cpu_on_already_on_or_pending)
@@ -195,7 +195,7 @@ TEST(cpu_on_already_on_or_pending)
 	EXPECT_EQ(RAM_BASE + 0x1000, vm.vcpus[2].on_entry);
 	EXPECT_EQ(11, vm.vcpus[2].on_context);
 	EXPECT_EQ(VCPU_ON_PENDING, vm.vcpus[2].power);
-	EXPECT_EQ(1, fake_arch.send_events);
+	EXPECT_EQ(1, fake_arch.kicks);
 	EXPECT_EQ(VCPU_ON, vm.vcpus[0].power);
 }
 
@@ -402,7 +402,7 @@ TEST(cpu_off_parks_the_vcpu)
 	setup();
 	vm.vcpus[2].power = VCPU_ON;
 	/* No hook: the first wait would block forever, so it escapes. */
-	EXPECT_STREQ("arch_cpu_wait_event", fake_call_noreturn(do_call, &c));
+	EXPECT_STREQ("arch_cpu_wait_interrupt", fake_call_noreturn(do_call, &c));
 	EXPECT_EQ(VCPU_OFF, vm.vcpus[2].power);
 	EXPECT_EQ(1, fake_arch.wait_events);
 	EXPECT_EQ(0, fake_arch.locks_held);
@@ -456,7 +456,7 @@ TEST(secondary_starts_when_powered_on)
 	/* vcpu_run_pinned() on a CPU whose vCPU is off waits for CPU_ON. */
 	struct vcpu *v = &vm.vcpus[4];
 	fake_arch.on_wait_event = NULL;
-	EXPECT_STREQ("arch_cpu_wait_event",
+	EXPECT_STREQ("arch_cpu_wait_interrupt",
 		     fake_call_noreturn(run_pinned, v));
 	EXPECT_EQ(1, v->arch.inits);
 	EXPECT_EQ(VCPU_OFF, v->power);

@@ -42,6 +42,15 @@ const struct mmio_region *mmio_find(const struct mmio_registry *reg,
 /* Any registered region overlapping [addr, addr+size)? */
 const struct mmio_region *mmio_find_overlap(const struct mmio_registry *reg,
 					    uint64_t addr, uint64_t size);
+/*
+ * A region whose guest accesses are performed on the real device, at the
+ * same address and with the same width: for device registers that share
+ * a page with registers the guest must not reach, so that the page cannot
+ * be mapped in stage 2. Misaligned accesses get an abort.
+ */
+bool mmio_register_forward(struct mmio_registry *reg, const char *name,
+			   uint64_t base, uint64_t size);
+
 /* Returns true when a device handled the access. */
 bool mmio_dispatch(const struct mmio_registry *reg, struct vcpu *vcpu,
 		   struct mmio_access *acc);

@@ -17,5 +17,7 @@ size_t pool_free_bytes(void);
 
 /* The C heap's slice of the pool, for newlib's _sbrk. */
 void heap_init(void *base, size_t size);
+/* Bytes of the C heap handed out by malloc and not freed yet. */
+size_t heap_used_bytes(void);
 
 #endif

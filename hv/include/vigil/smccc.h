@@ -52,6 +52,13 @@
  * vCPU's debug hardware; (0) gives it back. Returns 0.
  */
 #define VIGIL_HVC_TEST_DEBUG_HOST 0xC6000100U
+/*
+ * VIGIL_HVC_TEST_STOP_OTHERS(ms) stops every other vCPU with the
+ * debugger's pause primitive and holds the calling one in EL2 for ms
+ * milliseconds (at most 60000), then lets them all go on: vigil's own
+ * services (the network) must carry on meanwhile. Returns 0.
+ */
+#define VIGIL_HVC_TEST_STOP_OTHERS 0xC6000101U
 
 struct vcpu;
 

@@ -33,6 +33,7 @@ struct vcpu_stats {
 };
 
 struct vm;
+struct vigil_config;
 
 struct vcpu {
 	/* Arch state first: the exception vectors find it through the CPU. */
@@ -64,6 +65,7 @@ struct vm {
 	arch_spinlock_t power_lock;
 	uint64_t dtb_ipa;
 	bool test_hooks; /* vigil.cfg test_hooks: see smccc.h */
+	const struct vigil_config *cfg;
 };
 
 extern struct vm the_vm;

@@ -9,7 +9,9 @@
 
 #include <arch_cpu.h>
 #include <arch_firmware.h>
+#include <arch_irq.h>
 #include <arch_mm.h>
+#include <arch_timer.h>
 #include <arch_vcpu.h>
 #include <vigil/vm.h>
 
@@ -74,6 +76,17 @@ void arch_cpu_wait_event(void)
 		test_abort("arch_cpu_wait_event(): waiting forever");
 	if (fake_arch.on_wait_event == NULL)
 		leave("arch_cpu_wait_event");
+	fake_arch.on_wait_event(fake_arch.on_wait_event_ctx);
+}
+
+/* The idle wait (vigil/idle.h): the same hook and count as wait_event. */
+void arch_cpu_wait_interrupt(void)
+{
+	fake_arch.wait_events++;
+	if (fake_arch.wait_events > 1000000)
+		test_abort("arch_cpu_wait_interrupt(): waiting forever");
+	if (fake_arch.on_wait_event == NULL)
+		leave("arch_cpu_wait_interrupt");
 	fake_arch.on_wait_event(fake_arch.on_wait_event_ctx);
 }
 
@@ -237,4 +250,26 @@ void arch_debug_host_acquire(struct vcpu *vcpu)
 void arch_debug_host_release(struct vcpu *vcpu)
 {
 	vcpu->arch.debug_host_owned = false;
+}
+
+/* arch_irq.h */
+
+void arch_irq_poll(void)
+{
+	fake_arch.irq_polls++;
+}
+
+/* arch_timer.h */
+
+bool arch_timer_every(uint32_t period_ms, void (*fn)(void *ctx), void *ctx)
+{
+	fake_arch.timer_period_ms = period_ms;
+	fake_arch.timer_fn = fn;
+	fake_arch.timer_ctx = ctx;
+	return true;
+}
+
+uint64_t arch_timer_now_ns(void)
+{
+	return fake_arch.now_ns;
 }

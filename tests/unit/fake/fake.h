@@ -13,9 +13,10 @@ struct vcpu;
 struct fake_arch_state {
 	/* arch_spin_lock/unlock: totals and how many locks are held now. */
 	unsigned int spin_locks, spin_unlocks, locks_held;
-	unsigned int send_events, wait_events, kicks, barriers;
-	/* Called by arch_cpu_wait_event(). NULL: leave through the escape
-	 * (see fake_call_noreturn) because nothing else could wake us. */
+	unsigned int send_events, wait_events, kicks, barriers, irq_polls;
+	/* Called by arch_cpu_wait_event() and arch_cpu_wait_interrupt() (both
+	 * count as wait_events). NULL: leave through the escape (see
+	 * fake_call_noreturn) because nothing else could wake us. */
 	void (*on_wait_event)(void *ctx);
 	void *on_wait_event_ctx;
 	/* Firmware calls that do not return. */
@@ -28,6 +29,11 @@ struct fake_arch_state {
 	uint64_t cpu_hwid;
 	/* arch_stage2_map_identity() calls. */
 	unsigned int stage2_maps;
+	/* arch_timer_every(): the last callback registered; the clock. */
+	uint32_t timer_period_ms;
+	void (*timer_fn)(void *ctx);
+	void *timer_ctx;
+	uint64_t now_ns;
 };
 
 extern struct fake_arch_state fake_arch;
