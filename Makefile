@@ -26,6 +26,7 @@ DEPS_STAMP := $(DEPS)/stamps/all
 GNUEFI := $(DEPS)/gnu-efi
 NEWLIB := $(DEPS)/newlib/aarch64-none-elf
 LIBFDT_SRC := $(DEPS)/libfdt
+LWIP_SRC := $(DEPS)/lwip/src
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
@@ -33,6 +34,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 INC_CORE := -Ihv/include -Iarch/arm64/include
 INC_FDT := -isystem $(LIBFDT_SRC)
 INC_EFI := -isystem $(GNUEFI)/inc -isystem $(GNUEFI)/inc/aarch64 -isystem $(GNUEFI)/inc/protocol
+# lwIP's headers, and our lwipopts.h + arch/cc.h for it (drivers/lwip/).
+INC_LWIP := -I$(LWIP_SRC)/include -Idrivers/lwip
 
 # EL2 code never touches FP/SIMD (it holds the guest's state), is position
 # independent (the firmware relocates vigil.efi) and uses newlib's headers.
@@ -56,6 +59,8 @@ $(DEPS_STAMP): tools/setup-deps.sh
 include boot/objects.mk hv/objects.mk arch/arm64/objects.mk drivers/objects.mk
 
 OBJS := $(OBJS_boot) $(OBJS_hv) $(OBJS_arch) $(OBJS_drivers)
+# Only the folders that use lwIP see its headers.
+$(OBJS_drivers): CFLAGS_DIR += $(INC_LWIP)
 
 # Our code: all warnings are errors.
 $(BUILD)/%.o: %.c $(DEPS_STAMP)
@@ -87,13 +92,27 @@ $(BUILD)/libfdt/%.o: $(DEPS_STAMP)
 	@echo "  CC      libfdt/$*.c"
 	$(Q)$(CC) $(TARGET_CFLAGS) -I$(LIBFDT_SRC) -c $(LIBFDT_SRC)/$*.c -o $@
 
+# lwIP's core (IPv4, TCP, UDP, DHCP, ARP, Ethernet; no apps, no sequential
+# API), from Debian's source package, configured by drivers/lwip/: third-
+# party code, built without our warning flags.
+LWIP_NAMES := core/init core/def core/inet_chksum core/ip core/mem core/memp \
+	core/netif core/pbuf core/raw core/stats core/sys core/tcp core/tcp_in \
+	core/tcp_out core/timeouts core/udp core/ipv4/dhcp core/ipv4/etharp \
+	core/ipv4/icmp core/ipv4/ip4 core/ipv4/ip4_addr core/ipv4/ip4_frag \
+	netif/ethernet
+OBJS_lwip := $(addprefix $(BUILD)/lwip/,$(addsuffix .o,$(LWIP_NAMES)))
+$(BUILD)/lwip/%.o: $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      lwip/$*.c"
+	$(Q)$(CC) $(TARGET_CFLAGS) $(INC_LWIP) -c $(LWIP_SRC)/$*.c -o $@
+
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 
-$(BUILD)/vigil.so: $(OBJS) $(OBJS_libfdt) boot/vigil.lds
+$(BUILD)/vigil.so: $(OBJS) $(OBJS_libfdt) $(OBJS_lwip) boot/vigil.lds
 	@echo "  LD      $@"
 	$(Q)$(LD) -nostdlib -znocombreloc -T boot/vigil.lds -shared -Bsymbolic \
 		--no-undefined --defsym=EFI_SUBSYSTEM=0xa --no-warn-rwx-segments \
-		$(GNUEFI)/lib/crt0-efi-aarch64.o $(OBJS) $(OBJS_libfdt) \
+		$(GNUEFI)/lib/crt0-efi-aarch64.o $(OBJS) $(OBJS_libfdt) $(OBJS_lwip) \
 		$(GNUEFI)/lib/libefi.a $(GNUEFI)/lib/libgnuefi.a \
 		$(NEWLIB)/lib/libc.a $(LIBGCC) -o $@
 
@@ -103,12 +122,14 @@ $(BUILD)/vigil.efi: $(BUILD)/vigil.so
 		-O binary $< $@
 	@echo "built $@ ($(VERSION))"
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(OBJS_lwip:.o=.d)
+# lwIP's dependency files are never remade (its objects' rule could).
+$(OBJS_lwip:.o=.d): ;
 
 include tests/tests.mk
 -include tests/bench.mk
 
 clean:
 	rm -rf $(BUILD)/boot $(BUILD)/hv $(BUILD)/arch $(BUILD)/drivers \
-		$(BUILD)/libfdt $(BUILD)/include $(BUILD)/vigil.* $(BUILD)/guests \
+		$(BUILD)/libfdt $(BUILD)/lwip $(BUILD)/include $(BUILD)/vigil.* $(BUILD)/guests \
 		$(BUILD)/unit $(BUILD)/system

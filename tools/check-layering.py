@@ -23,7 +23,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 # The C library and compiler headers every folder may use.
 STD = {
     "stdint.h", "stddef.h", "stdbool.h", "stdarg.h", "string.h", "stdio.h",
-    "stdlib.h", "ctype.h", "errno.h", "limits.h", "sys/stat.h",
+    "stdlib.h", "ctype.h", "errno.h", "limits.h", "sys/stat.h", "malloc.h",
 }
 CORE = re.compile(r"^(vigil/[a-z0-9_]+\.h|arch_[a-z0-9_]+\.h)$")
 EFI = re.compile(r"^(efi|efilib)\.h$")

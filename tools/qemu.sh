@@ -2,7 +2,8 @@
 # tools/qemu.sh - boot an ESP with vigil under QEMU's virt machine (EL2 on).
 #
 #   tools/qemu.sh [-c CPU] [-s SMP] [-m MEM] [-t SECONDS] [-g GDBPORT]
-#                 [-n] ESP_DIR_OR_IMAGE [-- extra qemu args]
+#                 [-N mmio|pci] [-F HOSTPORT:GUESTPORT]... [-n]
+#                 ESP_DIR_OR_IMAGE [-- extra qemu args]
 #
 # -c CPU     QEMU CPU model (default cortex-a72; "max" means
 #            max,pauth-impdef=on, which is fast under TCG)
@@ -10,18 +11,29 @@
 # -m MEM     machine RAM (default 1G)
 # -t SECS    kill QEMU after SECS seconds (exit status 124)
 # -g PORT    forward host TCP PORT to vigil's GDB stub (port 1234 inside)
+# -N TYPE    add a NIC for vigil on a user-mode network: mmio
+#            (virtio-net-device) or pci (virtio-net-pci); -g and -F imply
+#            mmio unless pci is asked for. Without any of them there is no
+#            NIC at all (not even QEMU's default one, which vigil would take)
+# -F H:G     forward host TCP port H (on 127.0.0.1) to port G of vigil's
+#            address on that network (repeatable)
 # -n         no serial on stdio (for scripts that only want the log file)
 # Firmware: Debian's AAVMF, with a private copy of the variable store.
+# virtio-mmio devices are virtio 1.x (force-legacy=false): vigil's driver
+# speaks only that, and so does every Linux since 4.0.
 set -euo pipefail
 
-cpu=cortex-a72 smp=2 mem=1G timeout_s="" gdbport="" nographic=1
-while getopts "c:s:m:t:g:n" opt; do
+cpu=cortex-a72 smp=2 mem=1G timeout_s="" gdbport="" nographic=1 nic=""
+forwards=()
+while getopts "c:s:m:t:g:N:F:n" opt; do
 	case $opt in
 	c) cpu=$OPTARG ;;
 	s) smp=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	g) gdbport=$OPTARG ;;
+	N) nic=$OPTARG ;;
+	F) forwards+=("$OPTARG") ;;
 	n) nographic=0 ;;
 	*) sed -n '2,/^set/p' "$0" | sed 's/^# \{0,1\}//;/^set/d' >&2; exit 2 ;;
 	esac
@@ -51,9 +63,26 @@ args=(-M virt,virtualization=on,gic-version=3,acpi=off -cpu "$cpu" -smp "$smp" -
 	-drive "if=pflash,format=raw,readonly=on,file=$code"
 	-drive "if=pflash,format=raw,file=$vars"
 	-drive "$drive" -no-reboot)
+args+=(-global virtio-mmio.force-legacy=false)
 if [ -n "$gdbport" ]; then
-	args+=(-netdev "user,id=vigilnet,hostfwd=tcp:127.0.0.1:$gdbport-:1234"
-		-device virtio-net-device,netdev=vigilnet)
+	forwards+=("$gdbport:1234")
+fi
+if [ -n "$nic" ] || [ ${#forwards[@]} -gt 0 ]; then
+	netdev="user,id=vigilnet"
+	for fwd in ${forwards[@]+"${forwards[@]}"}; do
+		case $fwd in
+		[0-9]*:[0-9]*) netdev+=",hostfwd=tcp:127.0.0.1:${fwd%%:*}-:${fwd#*:}" ;;
+		*) echo "qemu.sh: -F $fwd: want HOSTPORT:GUESTPORT" >&2; exit 2 ;;
+		esac
+	done
+	case ${nic:-mmio} in
+	mmio) device=virtio-net-device ;;
+	pci) device=virtio-net-pci ;;
+	*) echo "qemu.sh: -N $nic: want mmio or pci" >&2; exit 2 ;;
+	esac
+	args+=(-netdev "$netdev" -device "$device,netdev=vigilnet")
+else
+	args+=(-nic none)
 fi
 if [ "$nographic" = 1 ]; then
 	args+=(-nographic)
