@@ -6,5 +6,6 @@
 
 bench: $(BUILD)/vigil.efi guests linux-guest
 	@BUILD=$(abspath $(BUILD)) tools/bench.sh
+	@BUILD=$(abspath $(BUILD)) tools/bench-net.sh
 
 .PHONY: bench

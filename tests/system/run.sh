@@ -202,6 +202,129 @@ linux_case linux-boot-smp2 cortex-a72 2 boot \
 linux_case linux-ptrace-smp2 cortex-a72 2 ptrace \
 	"hwdebug: slots bp=6 wp=4" "hwdebug: PASS" "linux: ptrace PASS"
 
+# vigil's own network (docs/network.md): the TCP echo service (net.echo)
+# through QEMU user networking, 127.0.0.1:<free port> forwarded to it, driven
+# by tests/system/netclient.py, while the guest runs, spins with interrupts
+# masked, sleeps in WFI, or is stopped in EL2.
+NET_MAC=52:54:00:12:34:56
+NET_STATIC=("net.ip = 10.0.2.15/24" "net.gw = 10.0.2.2")
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# net_boot NIC SMP LINE CLIENT_ARGS...: boot the case's ESP with a NIC for
+# vigil (tools/qemu.sh -N NIC); once LINE is in the serial log, run
+# netclient.py (output in $case_dir/client.log, status in $client_rc).
+# QEMU keeps running: net_wait or net_stop ends the case's run.
+net_boot() {
+	local nic=$1 smp=$2 line=$3 port waited=0
+	shift 3
+	port=$(free_port)
+	: > "$case_log"
+	"$ROOT/tools/qemu.sh" -c cortex-a72 -s "$smp" -t "$QEMU_TIMEOUT" -N "$nic" \
+		-F "$port:7" "$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
+	qemu_pid=$!
+	until tr -d '\r' < "$case_log" | grep -qF -- "$line"; do
+		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
+			fail "no '$line' in the log"
+			client_rc=1
+			return
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+	client_rc=0
+	python3 "$ROOT/tests/system/netclient.py" --port "$port" --wait 60 "$@" \
+		> "$case_dir/client.log" 2>&1 || client_rc=$?
+	sed 's/^/  client: /' "$case_dir/client.log"
+	[ "$client_rc" = 0 ] || fail "netclient.py: $(grep -m1 FAIL "$case_dir/client.log" || echo "exit status $client_rc")"
+}
+net_wait() {
+	rc=0
+	wait "$qemu_pid" || rc=$?
+	tr -d '\r' < "$case_log" > "$case_log.txt"
+	[ "$rc" != 124 ] || fail "timed out after ${QEMU_TIMEOUT}s"
+}
+net_stop() {
+	pkill -P "$qemu_pid" 2>/dev/null; kill "$qemu_pid" 2>/dev/null
+	wait "$qemu_pid" 2>/dev/null || true
+	tr -d '\r' < "$case_log" > "$case_log.txt"
+}
+# The echo service answers on both transports, with DHCP and static.
+for nic in mmio pci; do
+	for addr in dhcp static; do
+		name=net-echo-$nic-$addr
+		selected "$name" || continue
+		begin_case "$name"
+		cfg=("net.echo = 7")
+		[ "$addr" = static ] && cfg+=("${NET_STATIC[@]}")
+		make_esp "$GUESTS/spin.bin" "cmdline = seconds=120" "${cfg[@]}"
+		net_boot "$nic" 1 "guest: spin idle" echo
+		net_stop
+		expect_match "^vigil: net: virtio-net@(pci:)?[0-9a-f:.]+ $NET_MAC address 10\.0\.2\.15/24 \($addr\) gateway 10\.0\.2\.2$"
+		expect_no_match '^vigil: (PANIC|BUG)|lwIP assertion'
+		end_case
+	done
+done
+# 1 MiB byte for byte; 200 connections and a 201st, with vigil's memory
+# figures the same at every 50th.
+if selected net-bulk-churn; then
+	begin_case net-bulk-churn
+	make_esp "$GUESTS/spin.bin" "cmdline = seconds=120" "net.echo = 7"
+	net_boot mmio 1 "guest: spin idle" bulk churn
+	net_stop
+	for n in 50 100 150 200; do
+		expect_match "^vigil: net: echo connections=$n lwip_mem_used=[0-9]+ heap_used=[0-9]+$"
+	done
+	mem=$(grep -E '^vigil: net: echo connections=(50|100|150|200) ' "$case_log.txt" |
+		sed 's/.* lwip_mem_used=//' | sort -u)
+	[ "$(echo "$mem" | wc -l)" = 1 ] ||
+		fail "memory in use moved between connections: $(echo "$mem" | tr '\n' ' ')"
+	end_case
+fi
+# The guest spinning with interrupts masked, or sleeping in WFI with them
+# masked: vigil's network works all along (the client is done before the
+# guest's loop is).
+for mode in masked idle; do
+	name=net-guest-$mode
+	selected "$name" || continue
+	begin_case "$name"
+	make_esp "$GUESTS/spin.bin" "cmdline = $STRICT $mode seconds=20" "net.echo = 7" \
+		"${NET_STATIC[@]}"
+	net_boot mmio 2 "guest: spin $([ "$mode" = masked ] && echo busy || echo idle) seconds=20" echo bulk
+	tr -d '\r' < "$case_log" | grep -q '^guest: ok .* loop with interrupts masked' &&
+		fail "the guest's loop ended before the client was done"
+	net_wait
+	expect_guest_pass spin
+	end_case
+done
+# Every vCPU stopped in EL2, as the debugger stops them (vigil's test hook,
+# from the guest's second CPU): the network still works.
+if selected net-vcpus-stopped; then
+	begin_case net-vcpus-stopped
+	make_esp "$GUESTS/spin.bin" "cmdline = $STRICT masked seconds=20 stop=15000" \
+		"test_hooks = on" "net.echo = 7" "${NET_STATIC[@]}"
+	net_boot mmio 2 "vigil: test hook: all vCPUs stopped in EL2" echo bulk
+	tr -d '\r' < "$case_log" | grep -q '^vigil: test hook: vCPUs resumed' &&
+		fail "the vCPUs were resumed before the client was done"
+	net_wait
+	expect_guest_pass spin
+	expect_line "vigil: test hook: vCPUs resumed"
+	end_case
+fi
+# The guest reads vigil's NIC at its virtio-mmio slot: an abort (or a bus
+# read), and it carries on.
+if selected net-hidden-device; then
+	begin_case net-hidden-device
+	make_esp "$GUESTS/probe.bin" "cmdline = probe=0x0a003e00 linger=15" "net.echo = 7"
+	net_boot mmio 1 "guest: still running after the probe" echo
+	net_wait
+	expect_guest_pass probe
+	expect_match '^vigil: net: virtio-net@a003e00: '
+	expect_match '^guest: ok probe 0xa003e00 (aborted|read 0x(ffffffff|0)$)'
+	expect_line "guest: still running after the probe"
+	end_case
+fi
+
 # Fewer vCPUs than CPUs, and the largest machine.
 if selected smp-vcpus2-on-smp4; then
 	begin_case smp-vcpus2-on-smp4

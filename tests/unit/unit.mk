@@ -27,7 +27,7 @@ UNIT_FDT_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN) -fno-omit-frame-pointer \
 
 # Test binaries and the code under test each one links.
 UNIT_NAMES := test_config test_image test_pgtable test_psci test_mmio \
-	test_guest_dt
+	test_guest_dt test_net test_virtio
 UNIT_TESTS := $(addprefix $(UNIT_BIN)/,$(UNIT_NAMES))
 
 UNIT_COMMON := tests/unit/test_main.c tests/unit/fake/arch_fake.c \
@@ -35,23 +35,42 @@ UNIT_COMMON := tests/unit/test_main.c tests/unit/fake/arch_fake.c \
 unit_src_test_config := hv/config.c
 unit_src_test_image := boot/image.c
 unit_src_test_pgtable := arch/arm64/pgtable.c
-unit_src_test_psci := hv/psci.c hv/vm.c
+unit_src_test_psci := hv/psci.c hv/vm.c hv/idle.c
 unit_src_test_mmio := hv/mmio.c
+unit_src_test_virtio := drivers/virtio.c hv/pool.c
 unit_src_test_guest_dt := hv/guest_dt.c hv/platform.c
 unit_fdt_test_guest_dt := yes
+unit_src_test_net := drivers/net.c hv/idle.c hv/config.c
+unit_lwip_test_net := yes
 
 UNIT_FDT_NAMES := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror \
 	fdt_empty_tree fdt_addresses fdt_overlay
 UNIT_FDT_OBJS := $(addprefix $(UNIT_OBJ)/libfdt/,$(addsuffix .o,$(UNIT_FDT_NAMES)))
 
+# lwIP's core (the list is the top-level Makefile's), with our lwipopts.h,
+# assertions on (a failed one fails the test: test_lwip_assert), and a
+# routing hook that lets test_net.c run a second interface in the same
+# stack as the peer (tests/unit/lwip_test_hooks.h).
+UNIT_LWIP_SRC := $(BUILD)/deps/lwip/src
+UNIT_LWIP_OBJS := $(addprefix $(UNIT_OBJ)/lwip/,$(addsuffix .o,$(LWIP_NAMES)))
+UNIT_LWIP_DEFS := -DVIGIL_LWIP_ASSERT \
+	-DLWIP_HOOK_FILENAME='"lwip_test_hooks.h"' \
+	'-DLWIP_HOOK_IP4_ROUTE_SRC(src,dest)=test_net_route_src(src,dest)'
+UNIT_LWIP_INC := -I$(UNIT_LWIP_SRC)/include -Idrivers/lwip -Itests/unit \
+	$(UNIT_LWIP_DEFS)
+UNIT_LWIP_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN) -fno-omit-frame-pointer \
+	-MMD -MP $(UNIT_LWIP_INC) -Dvigil_lwip_assert=test_lwip_assert
+
 unit_objs = $(addprefix $(UNIT_OBJ)/,$(patsubst %.c,%.o,$(1)))
 
 UNIT_OWN_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(call unit_objs,\
 	$(UNIT_COMMON) tests/unit/$(t).c $(unit_src_$(t)))))
-UNIT_ALL_OBJS := $(UNIT_OWN_OBJS) $(UNIT_FDT_OBJS)
+UNIT_ALL_OBJS := $(UNIT_OWN_OBJS) $(UNIT_FDT_OBJS) $(UNIT_LWIP_OBJS)
+# The lwIP glue and its test see lwIP's headers, configured as above.
+$(call unit_objs,drivers/net.c tests/unit/test_net.c): UNIT_INC += $(UNIT_LWIP_INC)
 
 define unit_binary
-$(UNIT_BIN)/$(1): $(call unit_objs,$(UNIT_COMMON) tests/unit/$(1).c $(unit_src_$(1))) $(if $(unit_fdt_$(1)),$(UNIT_FDT_OBJS))
+$(UNIT_BIN)/$(1): $(call unit_objs,$(UNIT_COMMON) tests/unit/$(1).c $(unit_src_$(1))) $(if $(unit_fdt_$(1)),$(UNIT_FDT_OBJS)) $(if $(unit_lwip_$(1)),$(UNIT_LWIP_OBJS))
 	@mkdir -p $$(@D)
 	@echo "  HOSTLD  $$@"
 	$$(UNIT_Q)$$(HOSTCC) $$(UNIT_SAN) $$^ -o $$@
@@ -76,6 +95,12 @@ $(UNIT_FDT_OBJS): $(UNIT_OBJ)/libfdt/%.o:
 unit-build: $(UNIT_TESTS)
 unit: unit-build
 	$(UNIT_Q)tests/unit/run.sh $(BUILD)
+
+$(UNIT_LWIP_OBJS): $(UNIT_OBJ)/lwip/%.o:
+	@test -f $(UNIT_LWIP_SRC)/$*.c || { echo "unit: $(UNIT_LWIP_SRC)/$*.c is missing: lwIP is set up into $(UNIT_LWIP_SRC) by 'make deps' (or plain 'make'); run that first" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  lwip/$*.c"
+	$(UNIT_Q)$(HOSTCC) $(UNIT_LWIP_CFLAGS) -c $(UNIT_LWIP_SRC)/$*.c -o $@
 
 # Dependency files: included when present, never remade by a rule.
 -include $(wildcard $(UNIT_ALL_OBJS:.o=.d))

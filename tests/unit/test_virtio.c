@@ -1,0 +1,301 @@
+/*
+ * drivers/virtio.c: device initialisation and split virtqueues, against a
+ * fake transport whose "device" side the tests play by hand.
+ */
+#include <string.h>
+
+#include <vigil/pool.h>
+
+#include "../../drivers/virtio.h"
+#include "fake/fake.h"
+#include "test.h"
+
+struct fake_device {
+	struct virtio_dev vdev; /* first: the ops get this pointer back */
+	uint8_t status;
+	bool stuck_in_reset;      /* status never reads back 0 */
+	bool refuse_features;     /* FEATURES_OK does not stick */
+	uint64_t offered, driver_features;
+	uint16_t queue_max;
+	struct virtqueue *enabled[2];
+	unsigned int notifies;
+};
+
+static struct fake_device dev;
+
+static struct fake_device *fake(struct virtio_dev *vdev)
+{
+	return (struct fake_device *)vdev;
+}
+
+static uint8_t fake_get_status(struct virtio_dev *vdev)
+{
+	struct fake_device *d = fake(vdev);
+
+	if (d->stuck_in_reset) {
+		fake_arch.now_ns += 1000000; /* time passes while we wait */
+		return VIRTIO_STATUS_ACKNOWLEDGE;
+	}
+	return d->status;
+}
+
+static void fake_set_status(struct virtio_dev *vdev, uint8_t status)
+{
+	struct fake_device *d = fake(vdev);
+
+	if (d->refuse_features)
+		status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	d->status = status;
+}
+
+static uint64_t fake_get_device_features(struct virtio_dev *vdev)
+{
+	return fake(vdev)->offered;
+}
+
+static void fake_set_driver_features(struct virtio_dev *vdev, uint64_t f)
+{
+	fake(vdev)->driver_features = f;
+}
+
+static uint16_t fake_queue_max_size(struct virtio_dev *vdev, uint16_t index)
+{
+	return index < 2 ? fake(vdev)->queue_max : 0;
+}
+
+static bool fake_queue_enable(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	fake(vdev)->enabled[vq->index] = vq;
+	return true;
+}
+
+static void fake_notify(struct virtio_dev *vdev, struct virtqueue *vq)
+{
+	(void)vq;
+	fake(vdev)->notifies++;
+}
+
+static const struct virtio_transport_ops fake_ops = {
+	.get_status = fake_get_status,
+	.set_status = fake_set_status,
+	.get_device_features = fake_get_device_features,
+	.set_driver_features = fake_set_driver_features,
+	.queue_max_size = fake_queue_max_size,
+	.queue_enable = fake_queue_enable,
+	.notify = fake_notify,
+};
+
+static uint8_t pool_memory[1 << 20] __attribute__((aligned(4096)));
+
+static void setup(void)
+{
+	struct mem_range pool = {(uint64_t)(uintptr_t)pool_memory,
+				 sizeof(pool_memory)};
+
+	memset(&dev, 0, sizeof(dev));
+	dev.vdev.ops = &fake_ops;
+	strcpy(dev.vdev.name, "virtio-test@0");
+	dev.offered = BIT(VIRTIO_F_VERSION_1) | BIT(5) | BIT(15);
+	dev.queue_max = 256;
+	pool_init(&pool);
+}
+
+/* The device's side: it has finished with descriptor id. */
+static void device_uses(struct virtqueue *vq, uint32_t id, uint32_t len)
+{
+	struct virtq_used_elem *e = &vq->used->ring[vq->used->idx % vq->size];
+
+	e->id = id;
+	e->len = len;
+	vq->used->idx++;
+}
+
+/* ---- initialisation -------------------------------------------------- */
+
+TEST(negotiate_takes_offered_optional_features)
+{
+	setup();
+	ASSERT_TRUE(virtio_negotiate(&dev.vdev, 0, BIT(5) | BIT(16)));
+	/* VERSION_1 always, bit 5 offered and wanted, bit 16 not offered,
+	 * bit 15 offered and not wanted. */
+	EXPECT_EQ(BIT(VIRTIO_F_VERSION_1) | BIT(5), dev.driver_features);
+	EXPECT_EQ(dev.driver_features, dev.vdev.features);
+	EXPECT_EQ(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			  VIRTIO_STATUS_FEATURES_OK,
+		  dev.status);
+	virtio_driver_ok(&dev.vdev);
+	EXPECT_TRUE(dev.status & VIRTIO_STATUS_DRIVER_OK);
+}
+
+TEST(negotiate_accepts_access_platform_when_offered)
+{
+	setup();
+	dev.offered |= BIT(VIRTIO_F_ACCESS_PLATFORM);
+	ASSERT_TRUE(virtio_negotiate(&dev.vdev, 0, 0));
+	EXPECT_EQ(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_F_ACCESS_PLATFORM),
+		  dev.vdev.features);
+}
+
+TEST(negotiate_refuses_legacy_only_device)
+{
+	setup();
+	dev.offered = BIT(5);
+	EXPECT_FALSE(virtio_negotiate(&dev.vdev, 0, BIT(5)));
+	EXPECT_TRUE(dev.status & VIRTIO_STATUS_FAILED);
+	EXPECT_TRUE(fake_log_contains("lacks required features 0x100000000"));
+}
+
+TEST(negotiate_fails_when_features_ok_does_not_stick)
+{
+	setup();
+	dev.refuse_features = true;
+	EXPECT_FALSE(virtio_negotiate(&dev.vdev, 0, 0));
+	EXPECT_TRUE(dev.status & VIRTIO_STATUS_FAILED);
+	EXPECT_TRUE(fake_log_contains("device refused features"));
+}
+
+TEST(reset_gives_up_on_a_stuck_device)
+{
+	setup();
+	dev.stuck_in_reset = true;
+	EXPECT_FALSE(virtio_reset(&dev.vdev));
+	EXPECT_TRUE(fake_log_contains("does not come out of reset"));
+}
+
+/* ---- virtqueues ------------------------------------------------------ */
+
+TEST(queue_size_is_a_power_of_two_within_both_limits)
+{
+	struct virtqueue vq;
+
+	setup();
+	dev.queue_max = 100;
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 128));
+	EXPECT_EQ(64, vq.size);
+	EXPECT_EQ(&vq, dev.enabled[0]);
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 1, 16));
+	EXPECT_EQ(16, vq.size);
+	/* Alignment the device requires (2.7): 16, 2, 4 bytes. */
+	EXPECT_EQ(0, (uintptr_t)vq.desc % 16);
+	EXPECT_EQ(0, (uintptr_t)vq.avail % 2);
+	EXPECT_EQ(0, (uintptr_t)vq.used % 4);
+	EXPECT_TRUE((uint8_t *)vq.avail >= (uint8_t *)(vq.desc + vq.size));
+	EXPECT_TRUE((uint8_t *)vq.used >=
+		    (uint8_t *)&vq.avail->ring[vq.size] + 2);
+	EXPECT_FALSE(virtq_setup(&vq, &dev.vdev, 2, 16)); /* no such queue */
+}
+
+TEST(descriptors_run_out_and_come_back)
+{
+	struct virtqueue vq;
+
+	setup();
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 8));
+	bool seen[8] = {false};
+	for (int i = 0; i < 8; i++) {
+		int id = virtq_get_desc(&vq);
+		ASSERT_TRUE(id >= 0 && id < 8);
+		EXPECT_FALSE(seen[id]);
+		seen[id] = true;
+	}
+	EXPECT_EQ(-1, virtq_get_desc(&vq));
+	virtq_put_desc(&vq, 5);
+	EXPECT_EQ(5, virtq_get_desc(&vq));
+}
+
+TEST(kick_publishes_and_notifies_unless_told_not_to)
+{
+	struct virtqueue vq;
+
+	setup();
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 8));
+	int id = virtq_get_desc(&vq);
+	virtq_submit(&vq, (uint16_t)id, 0x1000, 100, true);
+	EXPECT_EQ(0, vq.avail->idx); /* not before the kick */
+	virtq_kick(&vq);
+	EXPECT_EQ(1, vq.avail->idx);
+	EXPECT_EQ(id, vq.avail->ring[0]);
+	EXPECT_EQ(0x1000, vq.desc[id].addr);
+	EXPECT_EQ(100, vq.desc[id].len);
+	EXPECT_EQ(VIRTQ_DESC_F_WRITE, vq.desc[id].flags);
+	EXPECT_EQ(1, dev.notifies);
+
+	virtq_kick(&vq); /* nothing new: no notification */
+	EXPECT_EQ(1, dev.notifies);
+
+	vq.used->flags = VIRTQ_USED_F_NO_NOTIFY;
+	id = virtq_get_desc(&vq);
+	virtq_submit(&vq, (uint16_t)id, 0x2000, 10, false);
+	virtq_kick(&vq);
+	EXPECT_EQ(2, vq.avail->idx);
+	EXPECT_EQ(0, vq.desc[id].flags);
+	EXPECT_EQ(1, dev.notifies);
+}
+
+TEST(used_buffers_come_back_in_order_with_clamped_length)
+{
+	struct virtqueue vq;
+	uint16_t id;
+	uint32_t len;
+
+	setup();
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 8));
+	int a = virtq_get_desc(&vq), b = virtq_get_desc(&vq);
+	virtq_submit(&vq, (uint16_t)a, 0x1000, 64, true);
+	virtq_submit(&vq, (uint16_t)b, 0x2000, 64, true);
+	virtq_kick(&vq);
+	EXPECT_FALSE(virtq_next_used(&vq, &id, &len));
+
+	device_uses(&vq, (uint32_t)b, 60);
+	device_uses(&vq, (uint32_t)a, 1000); /* more than the buffer holds */
+	ASSERT_TRUE(virtq_next_used(&vq, &id, &len));
+	EXPECT_EQ(b, id);
+	EXPECT_EQ(60, len);
+	ASSERT_TRUE(virtq_next_used(&vq, &id, &len));
+	EXPECT_EQ(a, id);
+	EXPECT_EQ(64, len);
+	EXPECT_FALSE(virtq_next_used(&vq, &id, &len));
+}
+
+TEST(bogus_used_entries_are_skipped)
+{
+	struct virtqueue vq;
+	uint16_t id;
+	uint32_t len;
+
+	setup();
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 8));
+	int a = virtq_get_desc(&vq);
+	virtq_submit(&vq, (uint16_t)a, 0x1000, 64, true);
+	virtq_kick(&vq);
+	device_uses(&vq, 99, 10);            /* out of range */
+	device_uses(&vq, (uint32_t)a + 1, 10); /* never handed over */
+	device_uses(&vq, (uint32_t)a, 10);
+	device_uses(&vq, (uint32_t)a, 10);   /* handed back twice */
+	ASSERT_TRUE(virtq_next_used(&vq, &id, &len));
+	EXPECT_EQ(a, id);
+	EXPECT_FALSE(virtq_next_used(&vq, &id, &len));
+}
+
+/* The 16-bit ring indexes wrap; a queue must not notice. */
+TEST(indexes_wrap_around)
+{
+	struct virtqueue vq;
+	uint16_t id;
+	uint32_t len;
+
+	setup();
+	ASSERT_TRUE(virtq_setup(&vq, &dev.vdev, 0, 4));
+	for (int round = 0; round < 70000; round++) {
+		int d = virtq_get_desc(&vq);
+		ASSERT_TRUE(d >= 0);
+		virtq_submit(&vq, (uint16_t)d, 0x1000, 64, false);
+		virtq_kick(&vq);
+		device_uses(&vq, (uint32_t)d, 0);
+		ASSERT_TRUE(virtq_next_used(&vq, &id, &len));
+		ASSERT_EQ(d, id);
+		virtq_put_desc(&vq, id);
+	}
+	EXPECT_EQ((uint16_t)70000, vq.avail->idx);
+	EXPECT_EQ(4, vq.nr_free);
+}
