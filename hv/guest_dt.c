@@ -166,6 +166,15 @@ static bool set_chosen(void *fdt, const struct guest_dt_params *p, char *err,
 		fdt_delprop(fdt, chosen, "linux,initrd-end");
 	}
 
+	/*
+	 * Keep the firmware's PCI resource assignment: vigil hides and maps
+	 * around the BARs the firmware gave its own devices, so the guest
+	 * must not move its BARs onto them (Linux reassigns otherwise).
+	 */
+	ret = fdt_setprop_u32(fdt, chosen, "linux,pci-probe-only", 1);
+	if (ret < 0)
+		FAIL("dt: linux,pci-probe-only: %s", fdt_strerror(ret));
+
 	/* The guest is not booted through UEFI: drop what an EFI stub set. */
 	bool again = true;
 	while (again) {
@@ -230,6 +239,40 @@ static bool remove_hidden(void *fdt, const struct guest_dt_params *p,
 	return true;
 }
 
+/*
+ * Hiding a node (the ITS, say) leaves references to its phandle behind in
+ * "msi-parent" (<phandle ...>) and "msi-map" (<rid phandle base len>...):
+ * remove those properties, so the guest falls back to what it still has
+ * instead of failing on a dangling reference.
+ */
+static bool refers_to_missing(const void *fdt, const char *name,
+			      const fdt32_t *p, int len)
+{
+	int stride = strcmp(name, "msi-map") == 0 ? 4 : 1;
+	int first = stride == 4 ? 1 : 0;
+
+	for (int i = first; (i + 1) * 4 <= len; i += stride) {
+		if (fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(p[i])) < 0)
+			return true;
+	}
+	return false;
+}
+
+static void drop_dangling_msi(void *fdt)
+{
+	static const char *const props[] = {"msi-parent", "msi-map"};
+	int node, depth = 0, len;
+
+	for (node = fdt_next_node(fdt, 0, &depth); node >= 0;
+	     node = fdt_next_node(fdt, node, &depth)) {
+		for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++) {
+			const fdt32_t *p = fdt_getprop(fdt, node, props[i], &len);
+			if (p != NULL && refers_to_missing(fdt, props[i], p, len))
+				fdt_delprop(fdt, node, props[i]);
+		}
+	}
+}
+
 bool guest_dt_build(const void *src, void *dst, size_t dst_size,
 		    const struct guest_dt_params *p, char *err,
 		    size_t err_len)
@@ -260,6 +303,7 @@ bool guest_dt_build(const void *src, void *dst, size_t dst_size,
 	    !set_chosen(dst, p, err, err_len) ||
 	    !remove_hidden(dst, p, err, err_len))
 		return false;
+	drop_dangling_msi(dst);
 
 	if ((ret = fdt_pack(dst)) != 0)
 		FAIL("dt: pack: %s", fdt_strerror(ret));

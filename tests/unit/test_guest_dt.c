@@ -890,3 +890,78 @@ TEST(hidden_device_list)
 	EXPECT_EQ(0x10007000, list[7].base);
 	EXPECT_EQ(0x1000, list[7].size);
 }
+
+/* The guest keeps the firmware's PCI resources (vigil maps around them). */
+TEST(guest_tree_pci_probe_only)
+{
+	struct src_opts o = {0};
+	struct guest_dt_params p = default_params();
+	void *dst = build_guest(&o, &p);
+	ASSERT_TRUE(dst != NULL);
+	int chosen = fdt_path_offset(dst, "/chosen");
+	int len = 0;
+	const fdt32_t *v = fdt_getprop(dst, chosen, "linux,pci-probe-only", &len);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_EQ(4, len);
+	EXPECT_EQ(1, fdt32_to_cpu(*v));
+	free(dst);
+}
+
+/* Adds an "its" node with phandle 0x77 and a /pcie node using it. */
+static void *src_with_msi_users(uint64_t its_base)
+{
+	struct src_opts o = {0};
+	void *small = build_src(&o);
+	void *src = malloc(DST_SIZE);
+	fdt32_t map[4] = {0, cpu_to_fdt32(0x77), 0, cpu_to_fdt32(0x10000)};
+	fdt32_t reg[4] = {0, cpu_to_fdt32((uint32_t)its_base), 0,
+			  cpu_to_fdt32(0x20000)};
+	char name[32];
+
+	fdt_open_into(small, src, DST_SIZE);
+	free(small);
+	snprintf(name, sizeof(name), "its@%llx", (unsigned long long)its_base);
+	int its = fdt_add_subnode(src, 0, name);
+	fdt_setprop_u32(src, its, "phandle", 0x77);
+	fdt_setprop(src, its, "reg", reg, sizeof(reg));
+	int pcie = fdt_add_subnode(src, 0, "pcie@10000000");
+	fdt_setprop(src, pcie, "msi-map", map, sizeof(map));
+	int dev = fdt_add_subnode(src, 0, "dev@20000000");
+	fdt_setprop_u32(src, dev, "msi-parent", 0x77);
+	fdt_pack(src);
+	return src;
+}
+
+TEST(guest_tree_drops_msi_references_to_hidden_its)
+{
+	static const struct mem_range hide_its[] = {{0x8080000, 0x20000}};
+	void *src = src_with_msi_users(0x8080000);
+	void *dst = malloc(DST_SIZE);
+	struct guest_dt_params p = default_params();
+	p.hidden = hide_its;
+	p.nr_hidden = 1;
+
+	ASSERT_TRUE(guest_dt_build(src, dst, DST_SIZE, &p, err, sizeof(err)));
+	EXPECT_TRUE(fdt_path_offset(dst, "/its@8080000") < 0);
+	EXPECT_TRUE(fdt_getprop(dst, fdt_path_offset(dst, "/pcie@10000000"),
+				"msi-map", NULL) == NULL);
+	EXPECT_TRUE(fdt_getprop(dst, fdt_path_offset(dst, "/dev@20000000"),
+				"msi-parent", NULL) == NULL);
+	free(dst);
+	free(src);
+}
+
+TEST(guest_tree_keeps_msi_references_to_present_its)
+{
+	void *src = src_with_msi_users(0x8080000);
+	void *dst = malloc(DST_SIZE);
+	struct guest_dt_params p = default_params();
+
+	ASSERT_TRUE(guest_dt_build(src, dst, DST_SIZE, &p, err, sizeof(err)));
+	EXPECT_TRUE(fdt_getprop(dst, fdt_path_offset(dst, "/pcie@10000000"),
+				"msi-map", NULL) != NULL);
+	EXPECT_TRUE(fdt_getprop(dst, fdt_path_offset(dst, "/dev@20000000"),
+				"msi-parent", NULL) != NULL);
+	free(dst);
+	free(src);
+}
