@@ -40,6 +40,20 @@ void arch_vcpu_restore_full(struct vcpu *vcpu);
 void arch_debug_host_acquire(struct vcpu *vcpu);
 void arch_debug_host_release(struct vcpu *vcpu);
 
+/* Hardware the host debugger may use (after the guest's own is merged). */
+unsigned int arch_debug_nr_hw_breaks(void);
+unsigned int arch_debug_nr_hw_watches(void);
+/* The largest aligned power-of-two range one watchpoint covers. */
+uint64_t arch_debug_max_watch_len(void);
+
+/*
+ * On the vCPU's own CPU, after a pause and before the guest runs again:
+ * make the debug hardware follow dbg_host and vcpu->dbg (vigil/debugger.h),
+ * acquiring or releasing host ownership as dbg_host.attached says, and set
+ * up the step or range step the vCPU was resumed with.
+ */
+void arch_debug_vcpu_resume(struct vcpu *vcpu);
+
 /* Inject an undefined-instruction exception at the guest's PC. */
 void arch_vcpu_inject_undef(struct vcpu *vcpu);
 

@@ -13,7 +13,7 @@ HOSTCC ?= gcc
 UNIT_OUT := $(BUILD)/unit
 UNIT_OBJ := $(UNIT_OUT)/obj
 UNIT_BIN := $(UNIT_OUT)/bin
-UNIT_FDT_SRC := $(BUILD)/deps/libfdt
+UNIT_FDT_SRC := $(DEPS)/libfdt
 UNIT_Q := $(if $(V),,@)
 
 UNIT_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -51,7 +51,7 @@ UNIT_FDT_OBJS := $(addprefix $(UNIT_OBJ)/libfdt/,$(addsuffix .o,$(UNIT_FDT_NAMES
 # assertions on (a failed one fails the test: test_lwip_assert), and a
 # routing hook that lets test_net.c run a second interface in the same
 # stack as the peer (tests/unit/lwip_test_hooks.h).
-UNIT_LWIP_SRC := $(BUILD)/deps/lwip/src
+UNIT_LWIP_SRC := $(DEPS)/lwip/src
 UNIT_LWIP_OBJS := $(addprefix $(UNIT_OBJ)/lwip/,$(addsuffix .o,$(LWIP_NAMES)))
 UNIT_LWIP_DEFS := -DVIGIL_LWIP_ASSERT \
 	-DLWIP_HOOK_FILENAME='"lwip_test_hooks.h"' \

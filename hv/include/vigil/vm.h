@@ -6,6 +6,7 @@
 #define VIGIL_VM_H
 
 #include <arch_types.h>
+#include <vigil/debugger.h>
 #include <vigil/mmio.h>
 #include <vigil/types.h>
 
@@ -53,6 +54,8 @@ struct vcpu {
 	/* Pause/resume: see vcpu_pause(). */
 	volatile bool pause_requested;
 	volatile bool paused;
+	/* How the host debugger resumes it (vigil/debugger.h). */
+	struct vcpu_dbg dbg;
 
 	struct vcpu_stats stats;
 };
@@ -96,6 +99,17 @@ void vcpu_power_off_self(struct vcpu *vcpu) __attribute__((noreturn));
  */
 void vcpu_pause(struct vcpu *vcpu);
 void vcpu_resume(struct vcpu *vcpu);
+
+/*
+ * The same without waiting, for the debugger: it runs on a CPU whose own
+ * vCPU can only stop once the debugger returns, so it asks, and later
+ * checks vcpu_is_stopped(). A vCPU that is not powered on counts as
+ * stopped, and when powered on while a stop is requested it stops before
+ * its first instruction.
+ */
+void vcpu_request_stop(struct vcpu *vcpu);
+void vcpu_request_run(struct vcpu *vcpu);
+bool vcpu_is_stopped(const struct vcpu *vcpu);
 
 
 

@@ -252,6 +252,26 @@ void arch_debug_host_release(struct vcpu *vcpu)
 	vcpu->arch.debug_host_owned = false;
 }
 
+unsigned int arch_debug_nr_hw_breaks(void)
+{
+	return 6;
+}
+
+unsigned int arch_debug_nr_hw_watches(void)
+{
+	return 4;
+}
+
+uint64_t arch_debug_max_watch_len(void)
+{
+	return 1ULL << 31;
+}
+
+void arch_debug_vcpu_resume(struct vcpu *vcpu)
+{
+	vcpu->arch.debug_host_owned = dbg_host.attached;
+}
+
 /* arch_irq.h */
 
 void arch_irq_poll(void)

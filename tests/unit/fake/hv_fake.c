@@ -9,11 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vigil/debugger.h>
 #include <vigil/log.h>
 #include <vigil/panic.h>
 
 #include "../test.h"
 #include "fake.h"
+
+/* The host debugger's state lives in debug/target.c in vigil. */
+struct dbg_host_state dbg_host;
 
 static char lines[FAKE_LOG_KEEP][FAKE_LOG_LINE_MAX];
 static unsigned int count;
