@@ -16,6 +16,8 @@ void config_defaults(struct vigil_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memory = CONFIG_DEFAULT_MEMORY;
 	cfg->log = LOG_INFO;
+	cfg->gdb_port = CONFIG_DEFAULT_GDB_PORT;
+	cfg->gdb_on_kill = GDB_KILL_STOP;
 }
 
 bool config_parse_size(const char *s, uint64_t *out)
@@ -124,7 +126,8 @@ static bool set_string(char *dst, size_t cap, const char *value)
 
 enum key_kind {
 	KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG, KEY_BOOL,
-	KEY_NET_DEVICE, KEY_IPV4_PREFIX, KEY_IPV4, KEY_PORT,
+	KEY_NET_DEVICE, KEY_IPV4_PREFIX, KEY_IPV4, KEY_PORT, KEY_PORT_OR_OFF,
+	KEY_ON_KILL,
 };
 
 struct key_desc {
@@ -146,6 +149,8 @@ static const struct key_desc keys[] = {
 	{"net.ip", KEY_IPV4_PREFIX, offsetof(struct vigil_config, net_ip)},
 	{"net.gw", KEY_IPV4, offsetof(struct vigil_config, net_gw)},
 	{"net.echo", KEY_PORT, offsetof(struct vigil_config, net_echo)},
+	{"gdb.port", KEY_PORT_OR_OFF, offsetof(struct vigil_config, gdb_port)},
+	{"gdb.on_kill", KEY_ON_KILL, offsetof(struct vigil_config, gdb_on_kill)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
@@ -252,6 +257,31 @@ static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
 		*(uint16_t *)field = (uint16_t)port;
 		return true;
 	}
+	case KEY_PORT_OR_OFF: {
+		uint32_t port;
+		if (strcmp(value, "off") == 0) {
+			*(uint16_t *)field = 0;
+			return true;
+		}
+		if (!parse_u32(value, &port) || port == 0 || port > 65535) {
+			snprintf(why, why_len,
+				 "'%s' is neither a port (1-65535) nor off", value);
+			return false;
+		}
+		*(uint16_t *)field = (uint16_t)port;
+		return true;
+	}
+	case KEY_ON_KILL:
+		if (strcmp(value, "stop") == 0)
+			cfg->gdb_on_kill = GDB_KILL_STOP;
+		else if (strcmp(value, "reset") == 0)
+			cfg->gdb_on_kill = GDB_KILL_RESET;
+		else {
+			snprintf(why, why_len, "'%s' is not stop or reset",
+				 value);
+			return false;
+		}
+		return true;
 	case KEY_BOOL:
 		if (strcmp(value, "on") == 0)
 			*(bool *)field = true;

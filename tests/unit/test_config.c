@@ -570,6 +570,35 @@ TEST(test_hooks)
 			   "vigil.cfg:2: test_hooks: 'yes' is not on or off");
 }
 
+TEST(gdb_keys)
+{
+	struct vigil_config cfg;
+
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_EQ(1234, cfg.gdb_port);
+	EXPECT_EQ(GDB_KILL_STOP, cfg.gdb_on_kill);
+
+	ASSERT_TRUE(parse("kernel = k\ngdb.port = 4321\ngdb.on_kill = reset\n",
+			  &cfg));
+	EXPECT_EQ(4321, cfg.gdb_port);
+	EXPECT_EQ(GDB_KILL_RESET, cfg.gdb_on_kill);
+
+	ASSERT_TRUE(parse("kernel = k\ngdb.port = off\ngdb.on_kill = stop\n",
+			  &cfg));
+	EXPECT_EQ(0, cfg.gdb_port);
+	EXPECT_EQ(GDB_KILL_STOP, cfg.gdb_on_kill);
+
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.port = 0\n",
+			   "vigil.cfg:2: gdb.port: '0' is neither a port "
+			   "(1-65535) nor off");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.port = 1234x\n",
+			   "vigil.cfg:2: gdb.port: '1234x' is neither a port "
+			   "(1-65535) nor off");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.on_kill = halt\n",
+			   "vigil.cfg:2: gdb.on_kill: 'halt' is not stop or "
+			   "reset");
+}
+
 TEST(net_keys)
 {
 	struct vigil_config cfg;

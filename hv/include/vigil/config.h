@@ -36,7 +36,16 @@ struct vigil_config {
 	uint8_t net_prefix;   /* with net_ip */
 	uint32_t net_gw;      /* 0 = none */
 	uint16_t net_echo;    /* TCP echo service port, 0 = off */
+
+	/* The GDB stub (on vigil's network). */
+	uint16_t gdb_port;    /* TCP port, 0 = no stub */
+	enum gdb_on_kill {
+		GDB_KILL_STOP = 0, /* `k` leaves the guest stopped */
+		GDB_KILL_RESET,    /* `k` resets the guest */
+	} gdb_on_kill;
 };
+
+#define CONFIG_DEFAULT_GDB_PORT 1234
 
 #define CONFIG_DEFAULT_MEMORY (256UL << 20)
 
