@@ -27,7 +27,7 @@ UNIT_FDT_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN) -fno-omit-frame-pointer \
 
 # Test binaries and the code under test each one links.
 UNIT_NAMES := test_config test_image test_pgtable test_psci test_mmio \
-	test_guest_dt test_net test_virtio
+	test_guest_dt test_net test_virtio test_walk
 UNIT_TESTS := $(addprefix $(UNIT_BIN)/,$(UNIT_NAMES))
 
 UNIT_COMMON := tests/unit/test_main.c tests/unit/fake/arch_fake.c \
@@ -42,6 +42,7 @@ unit_src_test_guest_dt := hv/guest_dt.c hv/platform.c
 unit_fdt_test_guest_dt := yes
 unit_src_test_net := drivers/net.c hv/idle.c hv/config.c
 unit_lwip_test_net := yes
+unit_src_test_walk := debug/walk.c
 
 UNIT_FDT_NAMES := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror \
 	fdt_empty_tree fdt_addresses fdt_overlay
