@@ -27,7 +27,7 @@ UNIT_FDT_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN) -fno-omit-frame-pointer \
 
 # Test binaries and the code under test each one links.
 UNIT_NAMES := test_config test_image test_pgtable test_psci test_mmio \
-	test_guest_dt test_net test_virtio test_walk
+	test_guest_dt test_net test_virtio test_walk test_rsp test_gdb
 UNIT_TESTS := $(addprefix $(UNIT_BIN)/,$(UNIT_NAMES))
 
 UNIT_COMMON := tests/unit/test_main.c tests/unit/fake/arch_fake.c \
@@ -43,6 +43,9 @@ unit_fdt_test_guest_dt := yes
 unit_src_test_net := drivers/net.c hv/idle.c hv/config.c
 unit_lwip_test_net := yes
 unit_src_test_walk := debug/walk.c
+unit_src_test_rsp := debug/rsp.c
+unit_src_test_gdb := debug/gdb.c debug/rsp.c debug/regs.c debug/xfer.c \
+	tests/unit/fake/target_fake.c
 
 UNIT_FDT_NAMES := fdt fdt_ro fdt_wip fdt_sw fdt_rw fdt_strerror \
 	fdt_empty_tree fdt_addresses fdt_overlay
@@ -69,6 +72,9 @@ UNIT_OWN_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(call unit_objs,\
 UNIT_ALL_OBJS := $(UNIT_OWN_OBJS) $(UNIT_FDT_OBJS) $(UNIT_LWIP_OBJS)
 # The lwIP glue and its test see lwIP's headers, configured as above.
 $(call unit_objs,drivers/net.c tests/unit/test_net.c): UNIT_INC += $(UNIT_LWIP_INC)
+# The GDB stub's tests reach debug/'s own headers.
+$(call unit_objs,tests/unit/test_rsp.c tests/unit/test_gdb.c \
+	tests/unit/fake/target_fake.c): UNIT_INC += -Idebug
 
 define unit_binary
 $(UNIT_BIN)/$(1): $(call unit_objs,$(UNIT_COMMON) tests/unit/$(1).c $(unit_src_$(1))) $(if $(unit_fdt_$(1)),$(UNIT_FDT_OBJS)) $(if $(unit_lwip_$(1)),$(UNIT_LWIP_OBJS))
