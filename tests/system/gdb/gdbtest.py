@@ -1,0 +1,281 @@
+# tests/system/gdb/gdbtest.py - helpers for the gdb session scripts in this
+# folder, loaded into gdb-multiarch (-x) before a script by
+# tests/system/gdbtest.py (the driver).
+#
+# A script's python blocks call check(...) for every assertion: it prints
+# "CHECK ok: ..." or "CHECK FAIL: ..." and, on failure, raises gdb.GdbError,
+# which ends the script (gdb stops sourcing a file at its first error).
+# Every script ends with `done`, which prints "GDBTEST DONE": the driver
+# fails a session that does not get that far.
+#
+# Environment (set by the driver):
+#   GDBTEST_TARGET  qemu (QEMU's own gdbstub) or vigil
+#   GDBTEST_SOURCE  tests/guests/gdbtarget.c, where the MARK:<name> lines are
+#   GDBTEST_BIN     gdbtarget.bin: the image as loaded at _image_start
+#   GDBTEST_STATE   a file sessions of one case pass values through
+import json
+import os
+import re
+
+import gdb
+
+TARGET = os.environ.get("GDBTEST_TARGET", "qemu")
+SOURCE = os.environ["GDBTEST_SOURCE"]
+STATE = os.environ.get("GDBTEST_STATE", "")
+
+# Where the stubs legitimately differ: the names of the system registers.
+# QEMU 7.2 calls them after its cpreg names; vigil after the architecture.
+SYSREG = {
+    "qemu": {"sctlr": "SCTLR", "vbar": "VBAR", "tpidr_el1": "TPIDR_EL1",
+             "tpidrro_el0": "TPIDRRO_EL0"},
+    "vigil": {"sctlr": "sctlr_el1", "vbar": "vbar_el1",
+              "tpidr_el1": "tpidr_el1", "tpidrro_el0": "tpidrro_el0"},
+}[TARGET]
+
+_marks = {}
+with open(SOURCE) as f:
+    for number, text in enumerate(f, 1):
+        for m in re.finditer(r"MARK:([\w-]+)", text):
+            _marks[m.group(1)] = number
+
+
+def mark(name):
+    """Line number of the source line that carries MARK:name."""
+    if name not in _marks:
+        raise gdb.GdbError("no MARK:%s in %s" % (name, SOURCE))
+    return _marks[name]
+
+
+def check(cond, what):
+    if cond:
+        print("CHECK ok: %s" % what)
+    else:
+        print("CHECK FAIL: %s" % what)
+        raise gdb.GdbError("check failed: %s" % what)
+
+
+def check_eq(what, expected, got):
+    check(expected == got, "%s: expected %s, got %s" % (what, fmt(expected), fmt(got)))
+
+
+def fmt(v):
+    return hex(v) if isinstance(v, int) else repr(v)
+
+
+def run(command):
+    """Run a gdb command and also show its output (gdb.execute hides it)."""
+    out = gdb.execute(command, to_string=True)
+    # `set debug remote 1` lands in the string too: keep gdb's own output.
+    out = "".join(l for l in out.splitlines(True) if not l.lstrip().startswith("[remote] "))
+    print(out, end="" if out.endswith("\n") else "\n")
+    return out
+
+
+def val(expr):
+    """An expression's value as a Python int (unsigned 64-bit view)."""
+    return int(gdb.parse_and_eval(expr)) & 0xFFFFFFFFFFFFFFFF
+
+
+def reg(name):
+    return val("$" + name)
+
+
+def pc():
+    return reg("pc")
+
+
+def line():
+    return gdb.selected_frame().find_sal().line
+
+
+def function():
+    f = gdb.selected_frame().function()
+    return f.name if f else None
+
+
+def check_at(name, func=None):
+    """The selected frame is on the line of MARK:name (and in func)."""
+    check_eq("line of MARK:%s" % name, mark(name), line())
+    if func:
+        check_eq("function at MARK:%s" % name, func, function())
+
+
+def function_range(name):
+    """[start, end) of a function with debug info."""
+    block = gdb.block_for_pc(val("(unsigned long)&%s" % name))
+    while block is not None and block.function is None:
+        block = block.superblock
+    if block is None:
+        raise gdb.GdbError("no function %s" % name)
+    return block.start, block.end
+
+
+def address_of(name):
+    return val("(unsigned long)&%s" % name)
+
+
+def threads():
+    return sorted(gdb.selected_inferior().threads(), key=lambda t: t.num)
+
+
+def select_thread(num):
+    gdb.execute("thread %d" % num, to_string=True)
+
+
+def save_state(**values):
+    old = load_state()
+    old.update(values)
+    with open(STATE, "w") as f:
+        json.dump(old, f)
+
+
+def load_state():
+    if not STATE or not os.path.exists(STATE):
+        return {}
+    with open(STATE) as f:
+        return json.load(f)
+
+
+def mark_ready(path_env="GDBTEST_READY"):
+    """Tell the driver (which waits for this file) that we are attached."""
+    path = os.environ.get(path_env)
+    if path:
+        with open(path, "w") as f:
+            f.write("attached\n")
+
+
+_BRANCH = re.compile(r"^(b|bl|b\.\w+|cbz|cbnz|tbz|tbnz)$")
+
+
+def successors(addr):
+    """Where the instruction at addr can go next, from its disassembly."""
+    insn = gdb.selected_frame().architecture().disassemble(addr)[0]
+    words = insn["asm"].replace(",", " ").split()
+    op = words[0]
+    if op == "ret":
+        return {reg(words[1] if len(words) > 1 else "x30")}, insn["asm"]
+    if op in ("br", "blr"):
+        return {reg(words[1])}, insn["asm"]
+    if _BRANCH.match(op):
+        target = next(int(w, 16) for w in words[1:] if w.startswith("0x"))
+        unconditional = op in ("b", "bl")
+        return ({target} if unconditional else {target, addr + 4}), insn["asm"]
+    if op in ("eret", "hvc", "svc", "smc", "brk", "udf"):
+        raise gdb.GdbError("stepi at %#x: unexpected %s" % (addr, insn["asm"]))
+    return {addr + 4}, insn["asm"]
+
+
+def stepi_checked(count, forbidden):
+    """stepi count times; every new pc must be a successor of the last
+    instruction, as its disassembly says, and outside every [start, end)
+    of forbidden (name -> range). Returns the functions passed through."""
+    path = []
+    for i in range(count):
+        before = pc()
+        allowed, text = successors(before)
+        gdb.execute("stepi", to_string=True)
+        after = pc()
+        if after not in allowed:
+            check(False, "stepi %d: %#x (%s) went to %#x, expected one of %s"
+                  % (i + 1, before, text, after, " ".join(hex(a) for a in sorted(allowed))))
+        for name, (lo, hi) in forbidden.items():
+            if lo <= after < hi:
+                check(False, "stepi %d: pc %#x is in %s" % (i + 1, after, name))
+        f = function()
+        if not path or path[-1] != f:
+            path.append(f)
+    check(True, "%d stepi: each pc follows from the instruction before it" % count)
+    return path
+
+
+class BreakMark(gdb.Command):
+    """break-mark NAME: a breakpoint on the line of MARK:NAME."""
+
+    def __init__(self, name, kind):
+        super().__init__(name, gdb.COMMAND_BREAKPOINTS)
+        self.kind = kind
+
+    def invoke(self, arg, from_tty):
+        run("%s %s:%d" % (self.kind, os.path.basename(SOURCE), mark(arg.strip())))
+
+
+class CheckAt(gdb.Command):
+    """check-at NAME [FUNCTION]: the current line carries MARK:NAME."""
+
+    def __init__(self):
+        super().__init__("check-at", gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        words = arg.split()
+        check_at(words[0], words[1] if len(words) > 1 else None)
+
+
+class Done(gdb.Command):
+    """done: the script got to its end."""
+
+    def __init__(self):
+        super().__init__("done", gdb.COMMAND_SUPPORT)
+
+    def invoke(self, arg, from_tty):
+        print("GDBTEST DONE")
+
+
+BreakMark("break-mark", "break")
+BreakMark("hbreak-mark", "hbreak")
+BreakMark("tbreak-mark", "tbreak")
+CheckAt()
+Done()
+gdb.execute("set pagination off")
+gdb.execute("set width 0")
+gdb.execute("set height 0")
+print("gdbtest: target %s" % TARGET)
+
+
+def thread_of_cpu(cpu):
+    """The gdb thread of the stub's thread id cpu + 1 (vCPU / QEMU CPU)."""
+    for t in threads():
+        if t.ptid[1] == cpu + 1:
+            return t
+    raise gdb.GdbError("no thread with stub id %d" % (cpu + 1))
+
+
+def interrupt_after(seconds, how="sigint"):
+    """While the next `continue` runs: after a while, Ctrl-C (SIGINT to gdb,
+    as from a terminal) or the `interrupt` command."""
+    import signal
+    import threading
+    import time
+
+    def later():
+        time.sleep(seconds)
+        if how == "sigint":
+            os.kill(os.getpid(), signal.SIGINT)
+        else:
+            gdb.post_event(lambda: gdb.execute("interrupt"))
+
+    threading.Thread(target=later, daemon=True).start()
+
+
+def check_code_intact():
+    """The guest's code in memory is byte for byte gdbtarget.bin's: no
+    breakpoint instruction left behind, nothing overwritten."""
+    start, end = address_of("_image_start"), address_of("_text_end")
+    with open(os.environ["GDBTEST_BIN"], "rb") as f:
+        image = f.read()[:end - start]
+    memory = bytes(gdb.selected_inferior().read_memory(start, end - start))
+    if memory != image:
+        first = next(i for i in range(len(image)) if memory[i] != image[i])
+        check(False, "guest code differs from gdbtarget.bin first at %#x: %s, not %s"
+              % (start + first, memory[first:first + 4].hex(), image[first:first + 4].hex()))
+    check(True, "guest code %#x-%#x is gdbtarget.bin's" % (start, end))
+
+
+def check_guest_runs(seconds=1.0):
+    """continue, interrupt after a while: both vCPUs made progress."""
+    iteration0, counter0 = val("iteration"), val("cpu1_counter")
+    interrupt_after(seconds)
+    gdb.execute("continue")
+    check(val("iteration") > iteration0, "cpu 0 runs (iteration %d -> %d)"
+          % (iteration0, val("iteration")))
+    check(val("cpu1_counter") > counter0, "cpu 1 runs (cpu1_counter %d -> %d)"
+          % (counter0, val("cpu1_counter")))

@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""tests/system/gdbtest.py - end-to-end debugger sessions against a stub.
+
+    gdbtest.py [--target vigil|qemu] [--build DIR] [--guests DIR] [--out DIR]
+               [--cpu MODEL] [--timeout SECS] [--cfg LINE]... [CASE...]
+
+Boots tests/guests/gdbtarget on 2 CPUs, once per case, and debugs it:
+  --target vigil  under vigil (tools/qemu.sh -g PORT), through vigil's stub
+  --target qemu   under plain QEMU (EL1, no vigil), through QEMU's own
+                  gdbstub: the reference the sessions were validated on
+A case is one or more gdb-multiarch -batch sessions (tests/system/gdb/
+NAME.gdb, with tests/system/gdb/gdbtest.py loaded first) whose output must
+contain the lines of NAME.expect in order; or the protocol fuzzer
+(gdbfuzz.py) followed by a normal session; or an lldb session. Cases:
+""" + "\n".join("  %-20s %s" % c for c in [
+    ("break-bt", "break on a function, continue, bt"),
+    ("hbreak", "hardware breakpoint"),
+    ("watch", "write watchpoint: every write, in order"),
+    ("rwatch", "read watchpoint: every read, in order"),
+    ("awatch", "access watchpoint: reads and writes alternate"),
+    ("stepi", "stepi x100, each pc checked against the disassembly"),
+    ("next-step", "next/step/finish through C source, next over 1000 insns"),
+    ("threads", "info threads: one thread per vCPU"),
+    ("sched-lock", "scheduler-locking on: stepping one vCPU leaves the other"),
+    ("interrupt", "Ctrl-C and `interrupt` while running"),
+    ("set-var", "set var, set a register, read back; the guest sees it"),
+    ("registers", "info registers, system registers"),
+    ("detach-reattach", "detach, the guest runs on, a new session attaches"),
+    ("disconnect-reattach", "connection dropped while running, re-attach"),
+    ("second-client", "a second client is refused, the first unaffected"),
+    ("fuzz", "10,000 malformed packets, then a normal session"),
+    ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
+]) + """
+
+For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
+serial.log (the machine's console), <session>.log (gdb's output; the full
+packet exchange, `set debug remote 1`, is in <session>.remote.log).
+Prints "ok gdb.<case>" or "FAIL gdb.<case>: <reason>" per case; exit
+status 1 if any case failed. Every QEMU run and every session is bounded
+by a timeout.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SCRIPTS = os.path.join(HERE, "gdb")
+SOURCE = os.path.join(ROOT, "tests", "guests", "gdbtarget.c")
+GDB = os.environ.get("GDB", "gdb-multiarch")
+LLDB = os.environ.get("LLDB", "lldb")
+READY_LINE = "guest: gdbtarget: ready"
+LISTEN_LINE = "vigil: gdb: listening on TCP port 1234"
+SESSION_TIMEOUT = 240
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def marks():
+    found = {}
+    with open(SOURCE) as f:
+        for number, text in enumerate(f, 1):
+            for m in re.finditer(r"MARK:([\w-]+)", text):
+                found[m.group(1)] = number
+    return found
+
+
+class Machine:
+    """One QEMU run of gdbtarget, with the stub reachable on self.port."""
+
+    def __init__(self, args, out):
+        self.args, self.out = args, out
+        self.port = free_port()
+        self.serial = os.path.join(out, "serial.log")
+        self.proc = None
+
+    def start(self):
+        a = self.args
+        if a.target == "vigil":
+            esp = os.path.join(self.out, "esp")
+            os.makedirs(os.path.join(esp, "EFI", "BOOT"), exist_ok=True)
+            shutil.copy(os.path.join(a.build, "vigil.efi"),
+                        os.path.join(esp, "EFI", "BOOT", "BOOTAA64.EFI"))
+            shutil.copy(os.path.join(a.guests, "gdbtarget.elf"), esp)
+            with open(os.path.join(esp, "vigil.cfg"), "w") as f:
+                f.write("kernel = gdbtarget.elf\n")
+                for line in a.cfg:
+                    f.write(line + "\n")
+            cmd = [os.path.join(ROOT, "tools", "qemu.sh"), "-c", a.cpu, "-s", "2",
+                   "-t", str(a.timeout), "-g", str(self.port), esp]
+            wanted = [READY_LINE, LISTEN_LINE]
+        else:
+            cpu = "max,pauth-impdef=on" if a.cpu == "max" else a.cpu
+            cmd = ["timeout", "-k", "5", str(a.timeout), "qemu-system-aarch64",
+                   "-M", "virt,gic-version=3", "-cpu", cpu, "-smp", "2", "-m", "512M",
+                   "-nographic", "-no-reboot",
+                   "-kernel", os.path.join(a.guests, "gdbtarget.elf"),
+                   "-gdb", "tcp:127.0.0.1:%d" % self.port]
+            wanted = [READY_LINE]
+        with open(os.path.join(self.out, "qemu.cmd"), "w") as f:
+            f.write(" ".join(cmd) + "\n")
+        self.log = open(self.serial, "wb")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + a.boot_timeout
+        while True:
+            lines = self.lines()
+            if all(w in lines for w in wanted):
+                return
+            if self.proc.poll() is not None:
+                raise CaseFailed("QEMU exited (status %d) before '%s'" % (
+                    self.proc.returncode, "' and '".join(w for w in wanted if w not in lines)))
+            if time.time() > deadline:
+                raise CaseFailed("no '%s' on the console within %ds" % (
+                    "' and '".join(w for w in wanted if w not in lines), a.boot_timeout))
+            time.sleep(0.25)
+
+    def lines(self):
+        try:
+            with open(self.serial, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return []
+        return [l.rstrip("\r") for l in text.split("\n")]
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc is not None:
+            self.log.close()
+
+    def check_console(self):
+        bad = [l for l in self.lines()
+               if re.match(r"^guest: (FAIL|.*unexpected exception)", l)
+               or re.match(r"^vigil: (PANIC|BUG)", l)]
+        if bad:
+            raise CaseFailed("console: %s" % bad[0])
+
+
+def parse_expect(path, target):
+    """NAME.expect: one Python regex per line (whole-line match), in the
+    order the lines must appear; "qemu: " / "vigil: " limits a line to one
+    target; a leading "!" means no line may match; {mark:NAME} is the line
+    number of MARK:NAME in gdbtarget.c. '#' starts a comment line."""
+    ordered, forbidden = [], []
+    if not os.path.exists(path):
+        return ordered, forbidden
+    m = marks()
+    with open(path) as f:
+        for raw in f:
+            text = raw.rstrip("\n")
+            if not text.strip() or text.startswith("#"):
+                continue
+            pm = re.match(r"^(qemu|vigil): (.*)$", text)
+            if pm:
+                if pm.group(1) != target:
+                    continue
+                text = pm.group(2)
+            text = re.sub(r"\{mark:([\w-]+)\}", lambda g: str(m[g.group(1)]), text)
+            if text.startswith("!"):
+                forbidden.append(text[1:])
+            else:
+                ordered.append(text)
+    return ordered, forbidden
+
+
+def match_output(name, output, ordered, forbidden):
+    lines = [l.rstrip() for l in output.split("\n")]
+    at = 0
+    for i, pattern in enumerate(ordered):
+        rx = re.compile(pattern)
+        for j in range(at, len(lines)):
+            if rx.fullmatch(lines[j]):
+                at = j + 1
+                break
+        else:
+            raise CaseFailed("%s: no line matching /%s/ after output line %d%s" % (
+                name, pattern, at, context(lines, at)))
+    for pattern in forbidden:
+        rx = re.compile(pattern)
+        for line in lines:
+            if rx.fullmatch(line):
+                raise CaseFailed("%s: unexpected line: %s" % (name, line))
+
+
+def context(lines, at):
+    shown = lines[max(0, at - 3):at + 12]
+    return "\n    | " + "\n    | ".join(shown) if shown else ""
+
+
+class Runner:
+    def __init__(self, args, out, machine):
+        self.args, self.out, self.m = args, out, machine
+        self.state = os.path.join(out, "state.json")
+
+    def env(self, **extra):
+        e = dict(os.environ)
+        e.update(GDBTEST_TARGET=self.args.target, GDBTEST_SOURCE=SOURCE,
+                 GDBTEST_BIN=os.path.join(self.args.guests, "gdbtarget.bin"),
+                 GDBTEST_STATE=self.state)
+        e.update(extra)
+        return e
+
+    def gdb_command(self, name, connect=True, pre=()):
+        log = os.path.join(self.out, name + ".remote.log")
+        cmd = [GDB, "-batch", "-nx",
+               "-ex", "set confirm off",
+               "-ex", "set logging file " + log,
+               "-ex", "set logging overwrite on",
+               "-ex", "set logging debugredirect on",
+               "-ex", "set logging enabled on",
+               "-ex", "set debug remote 1",
+               "-x", os.path.join(SCRIPTS, "gdbtest.py"),
+               "-ex", "file " + os.path.join(self.args.guests, "gdbtarget.elf")]
+        for p in pre:
+            cmd += ["-ex", p]
+        if connect:
+            cmd += ["-ex", "target remote 127.0.0.1:%d" % self.m.port]
+        cmd += ["-x", os.path.join(SCRIPTS, name + ".gdb")]
+        return cmd
+
+    def start_session(self, name, pre=(), **env):
+        out = open(os.path.join(self.out, name + ".log"), "wb")
+        proc = subprocess.Popen(self.gdb_command(name, pre=pre), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT,
+                                env=self.env(**env), start_new_session=True)
+        return proc, out
+
+    def finish_session(self, name, proc, out, timeout=SESSION_TIMEOUT, done=True):
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            out.close()
+            raise CaseFailed("%s: gdb did not finish within %ds (see %s.log)%s" % (
+                name, timeout, name, self.tail(name)))
+        out.close()
+        output = self.output(name)
+        ordered, forbidden = parse_expect(os.path.join(SCRIPTS, name + ".expect"),
+                                          self.args.target)
+        for line in output.split("\n"):
+            if line.startswith("CHECK FAIL"):
+                raise CaseFailed("%s: %s" % (name, line))
+        if done and "GDBTEST DONE" not in output.split("\n"):
+            raise CaseFailed("%s: the script stopped early (no GDBTEST DONE)%s" % (
+                name, self.tail(name)))
+        match_output(name, output, ordered, forbidden)
+        return output
+
+    def session(self, name, pre=(), **env):
+        proc, out = self.start_session(name, pre=pre, **env)
+        return self.finish_session(name, proc, out)
+
+    def output(self, name):
+        with open(os.path.join(self.out, name + ".log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def tail(self, name, n=15):
+        lines = self.output(name).rstrip("\n").split("\n")[-n:]
+        return "\n    | " + "\n    | ".join(lines)
+
+    # ---- the cases made of more than one session ------------------------
+
+    def detach_reattach(self, first):
+        self.session(first)
+        time.sleep(2)
+        if not self.m.alive():
+            raise CaseFailed("QEMU exited after %s" % first)
+        self.session("reattach")
+
+    def second_client(self):
+        ready = os.path.join(self.out, "first.attached")
+        release = os.path.join(self.out, "second.done")
+        proc, out = self.start_session("second-first", GDBTEST_READY=ready,
+                                       GDBTEST_RELEASE=release)
+        deadline = time.time() + 60
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.time() > deadline:
+                try:
+                    self.finish_session("second-first", proc, out, timeout=5)
+                except CaseFailed as e:
+                    raise e
+                raise CaseFailed("second-first: never attached")
+            time.sleep(0.2)
+        try:
+            self.session("second-refused", pre=("set remotetimeout 3",))
+        finally:
+            with open(release, "w") as f:
+                f.write("done\n")
+        self.finish_session("second-first", proc, out)
+
+    def fuzz(self):
+        log = os.path.join(self.out, "fuzz.log")
+        with open(log, "wb") as f:
+            rc = subprocess.call([sys.executable, os.path.join(HERE, "gdbfuzz.py"),
+                                  "--port", str(self.m.port), "--packets", "10000",
+                                  "--seed", "6"], stdout=f, stderr=subprocess.STDOUT,
+                                 timeout=SESSION_TIMEOUT * 2)
+        if rc != 0:
+            with open(log, "rb") as f:
+                last = f.read().decode("utf-8", "replace").strip().split("\n")[-1]
+            raise CaseFailed("gdbfuzz.py: %s" % last)
+        if not self.m.alive():
+            raise CaseFailed("QEMU exited during the fuzzing")
+        self.session("after-fuzz")
+
+    def lldb(self):
+        script = os.path.join(SCRIPTS, "lldb.py")
+        log = os.path.join(self.out, "lldb.log")
+        with open(log, "wb") as f:
+            try:
+                rc = subprocess.call([sys.executable, script, "--lldb", LLDB,
+                                      "--port", str(self.m.port),
+                                      "--elf", os.path.join(self.args.guests, "gdbtarget.elf"),
+                                      "--target", self.args.target, "--out", self.out],
+                                     stdout=f, stderr=subprocess.STDOUT,
+                                     timeout=SESSION_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                rc = "timeout"
+        if rc != 0:
+            with open(log, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").strip().split("\n")
+            fails = [l for l in lines if l.startswith("FAIL")]
+            raise CaseFailed("lldb: %s" % (fails[0] if fails else "exit status %s" % rc))
+
+
+CASES = {
+    "break-bt": lambda r: r.session("break-bt"),
+    "hbreak": lambda r: r.session("hbreak"),
+    "watch": lambda r: r.session("watch"),
+    "rwatch": lambda r: r.session("rwatch"),
+    "awatch": lambda r: r.session("awatch"),
+    "stepi": lambda r: r.session("stepi"),
+    "next-step": lambda r: r.session("next-step"),
+    "threads": lambda r: r.session("threads"),
+    "sched-lock": lambda r: r.session("sched-lock"),
+    "interrupt": lambda r: r.session("interrupt"),
+    "set-var": lambda r: r.session("set-var"),
+    "registers": lambda r: r.session("registers"),
+    "detach-reattach": lambda r: r.detach_reattach("detach"),
+    "disconnect-reattach": lambda r: r.detach_reattach("disconnect"),
+    "second-client": lambda r: r.second_client(),
+    "fuzz": lambda r: r.fuzz(),
+    "lldb": lambda r: r.lldb(),
+}
+
+
+# Cases that test what only vigil promises, with the reason.
+VIGIL_ONLY = {
+    "disconnect-reattach": "QEMU 7.2 leaves the machine paused when the client goes",
+}
+
+
+def run_case(args, name):
+    if args.target != "vigil" and name in VIGIL_ONLY:
+        print("skip gdb.%s: %s" % (name, VIGIL_ONLY[name]))
+        return True
+    out = args.out or os.path.join(args.build, "system", "gdb-%s-%s" % (args.target, name))
+    if args.out and len(args.cases) > 1:
+        out = os.path.join(args.out, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    machine = Machine(args, out)
+    try:
+        machine.start()
+        CASES[name](Runner(args, out, machine))
+        if not machine.alive():
+            raise CaseFailed("QEMU exited during the case")
+        machine.check_console()
+    except CaseFailed as e:
+        print("FAIL gdb.%s: %s" % (name, e))
+        print("  (logs in %s)" % out)
+        return False
+    finally:
+        machine.stop()
+    print("ok gdb.%s" % name)
+    return True
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--target", choices=("vigil", "qemu"), default="vigil")
+    p.add_argument("--build", default=os.environ.get("BUILD", os.path.join(ROOT, "build")))
+    p.add_argument("--guests", help="where gdbtarget.{elf,bin} are (BUILD/guests)")
+    p.add_argument("--out", help="output folder (one case) or parent folder (several)")
+    p.add_argument("--cpu", default="cortex-a72")
+    p.add_argument("--timeout", type=int, default=600, help="QEMU's life, seconds")
+    p.add_argument("--boot-timeout", type=int, default=120)
+    p.add_argument("--cfg", action="append", default=[], help="extra vigil.cfg line")
+    p.add_argument("cases", nargs="*")
+    args = p.parse_args()
+    args.build = os.path.abspath(args.build)
+    args.guests = os.path.abspath(args.guests or os.path.join(args.build, "guests"))
+    args.cases = args.cases or list(CASES)
+    for c in args.cases:
+        if c not in CASES:
+            p.error("unknown case %s (cases: %s)" % (c, " ".join(CASES)))
+    failed = [c for c in args.cases if not run_case(args, c)]
+    print("gdb: %d passed, %d failed" % (len(args.cases) - len(failed), len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
