@@ -25,7 +25,7 @@ set -Eeuo pipefail
 
 # Debian packages the project needs (build, run, debug). Extend here.
 PACKAGES="make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
-  qemu-system-arm qemu-efi-aarch64 mtools dosfstools gdb-multiarch
+  qemu-system-arm qemu-efi-aarch64 mtools dosfstools gdb-multiarch lldb
   newlib-source dpkg-dev device-tree-compiler python3 xz-utils"
 
 CROSS=aarch64-linux-gnu-

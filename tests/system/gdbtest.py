@@ -55,6 +55,7 @@ SCRIPTS = os.path.join(HERE, "gdb")
 SOURCE = os.path.join(ROOT, "tests", "guests", "gdbtarget.c")
 GDB = os.environ.get("GDB", "gdb-multiarch")
 LLDB = os.environ.get("LLDB", "lldb")
+NM = os.environ.get("NM", "aarch64-linux-gnu-nm")
 READY_LINE = "guest: gdbtarget: ready"
 LISTEN_LINE = "vigil: gdb: listening on TCP port 1234"
 SESSION_TIMEOUT = 240
@@ -162,11 +163,17 @@ class Machine:
             raise CaseFailed("console: %s" % bad[0])
 
 
+# How gdb names the thread in "Thread N hit ..." lines: vigil's threads have
+# names (qXfer:threads), QEMU's have none. %s is the vCPU number.
+THREAD = {"qemu": r"Thread \d+", "vigil": r'Thread \d+ "vCPU%s \(EL1\)"'}
+
+
 def parse_expect(path, target):
     """NAME.expect: one Python regex per line (whole-line match), in the
     order the lines must appear; "qemu: " / "vigil: " limits a line to one
     target; a leading "!" means no line may match; {mark:NAME} is the line
-    number of MARK:NAME in gdbtarget.c. '#' starts a comment line."""
+    number of MARK:NAME in gdbtarget.c; {thread} is gdb's name of a thread,
+    {thread0} of cpu 0's. '#' starts a comment line."""
     ordered, forbidden = [], []
     if not os.path.exists(path):
         return ordered, forbidden
@@ -182,6 +189,8 @@ def parse_expect(path, target):
                     continue
                 text = pm.group(2)
             text = re.sub(r"\{mark:([\w-]+)\}", lambda g: str(m[g.group(1)]), text)
+            text = text.replace("{thread}", THREAD[target] % r"\d")
+            text = text.replace("{thread0}", THREAD[target] % "0")
             if text.startswith("!"):
                 forbidden.append(text[1:])
             else:
@@ -235,6 +244,10 @@ class Runner:
                "-ex", "set logging debugredirect on",
                "-ex", "set logging enabled on",
                "-ex", "set debug remote 1",
+               # gdb's default 2 s is short for vigil's first reply under
+               # TCG: gdb then resends qSupported, the stub answers every
+               # copy and the replies are out of step from then on.
+               "-ex", "set remotetimeout 10",
                "-x", os.path.join(SCRIPTS, "gdbtest.py"),
                "-ex", "file " + os.path.join(self.args.guests, "gdbtarget.elf")]
         for p in pre:
@@ -315,17 +328,31 @@ class Runner:
                 f.write("done\n")
         self.finish_session("second-first", proc, out)
 
+    def symbol(self, name):
+        out = subprocess.check_output([NM, os.path.join(self.args.guests, "gdbtarget.elf")],
+                                      text=True)
+        for line in out.split("\n"):
+            words = line.split()
+            if len(words) == 3 and words[2] == name:
+                return int(words[0], 16)
+        raise CaseFailed("no symbol %s in gdbtarget.elf" % name)
+
     def fuzz(self):
         log = os.path.join(self.out, "fuzz.log")
         with open(log, "wb") as f:
-            rc = subprocess.call([sys.executable, os.path.join(HERE, "gdbfuzz.py"),
-                                  "--port", str(self.m.port), "--packets", "10000",
-                                  "--seed", "6"], stdout=f, stderr=subprocess.STDOUT,
-                                 timeout=SESSION_TIMEOUT * 2)
+            try:
+                rc = subprocess.call([sys.executable, os.path.join(HERE, "gdbfuzz.py"),
+                                      "--port", str(self.m.port), "--packets", "10000",
+                                      "--seed", "6", "--scratch", hex(self.symbol("scratch"))]
+                                     + (["--lenient"] if self.args.target == "qemu" else []),
+                                     stdout=f, stderr=subprocess.STDOUT,
+                                     timeout=SESSION_TIMEOUT * 2)
+            except subprocess.TimeoutExpired:
+                rc = "timeout"
         if rc != 0:
             with open(log, "rb") as f:
                 last = f.read().decode("utf-8", "replace").strip().split("\n")[-1]
-            raise CaseFailed("gdbfuzz.py: %s" % last)
+            raise CaseFailed("gdbfuzz.py (exit status %s): %s" % (rc, last))
         if not self.m.alive():
             raise CaseFailed("QEMU exited during the fuzzing")
         self.session("after-fuzz")
@@ -419,6 +446,8 @@ def main():
     args.build = os.path.abspath(args.build)
     args.guests = os.path.abspath(args.guests or os.path.join(args.build, "guests"))
     args.cases = args.cases or list(CASES)
+    # Killed (run.sh's timeout, Ctrl-C): still stop QEMU and the sessions.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("gdbtest.py: terminated"))
     for c in args.cases:
         if c not in CASES:
             p.error("unknown case %s (cases: %s)" % (c, " ".join(CASES)))

@@ -426,6 +426,25 @@ if selected config-too-many-vcpus; then
 	end_case
 fi
 
+# The GDB stub end to end (tests/system/gdbtest.py, which boots its own
+# QEMU per case): gdb-multiarch sessions, the protocol fuzzer and lldb,
+# against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
+GDB_CASES="break-bt hbreak watch rwatch awatch stepi next-step threads sched-lock
+	interrupt set-var registers detach-reattach disconnect-reattach second-client
+	fuzz lldb"
+for gdb_case in $GDB_CASES; do
+	selected "gdb-$gdb_case" || continue
+	begin_case "gdb-$gdb_case"
+	if ! python3 "$ROOT/tests/system/gdbtest.py" --target vigil --build "$BUILD" \
+		--out "$case_dir/gdb" "$gdb_case" > "$case_dir/gdbtest.log" 2>&1; then
+		fail "$(grep -m1 '^FAIL' "$case_dir/gdbtest.log" || echo "gdbtest.py failed")"
+		sed -n '2,20s/^/  /p' "$case_dir/gdbtest.log"
+	fi
+	cp "$case_dir/gdb/serial.log" "$case_log" 2>/dev/null
+	tr -d '\r' < "$case_log" > "$case_log.txt" 2>/dev/null
+	end_case
+done
+
 pass=$(grep -c pass "$RESULTS" || true)
 failed=$(grep -c fail "$RESULTS" || true)
 echo "system: $pass passed, $failed failed"
