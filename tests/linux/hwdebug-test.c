@@ -31,6 +31,20 @@
  * Output: "hwdebug: slots bp=N wp=M", one "hwdebug: ok ..." or
  * "hwdebug: FAIL ..." line per check, then "hwdebug: PASS" (exit 0) or
  * "hwdebug: FAIL (<number of failed checks>)" (exit 1).
+ *
+ * Options, for running under a debugger attached to the hypervisor (vigil's
+ * GDB tests, tests/system/gdb/linux.py):
+ *   --leave-bp N, --leave-wp N   the all-slots-at-once checks use N
+ *        breakpoint (watchpoint) slots fewer: those the outside debugger
+ *        holds. Where both want a slot the hypervisor's debugger wins, so a
+ *        guest using every slot could not pass. Each single-slot check
+ *        still uses every slot number the guest sees.
+ *   --mark-getpid   each traced child makes a raw getpid system call with
+ *        x0 = GETPID_MARK every time it moves to another CPU, while its own
+ *        breakpoints or watchpoints are armed: an outside breakpoint on the
+ *        kernel's getpid fires in between the guest's own debug exceptions,
+ *        on every CPU. The number of such calls is printed at the end:
+ *        "hwdebug: marked getpid calls N".
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -44,7 +58,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +93,7 @@
 #define STEP_COUNT     16	/* single-steps over step_region */
 #define MAX_HITS       64	/* more than any check expects: a runaway */
 #define STOP_TIMEOUT_S 20	/* one ptrace stop must come within this */
+#define GETPID_MARK    0x7669676967657470ull	/* "vigigetp": x0 of --mark-getpid */
 
 static uint32_t hw_ctrl(unsigned int type, unsigned int len)
 {
@@ -91,6 +108,11 @@ static int ncpus;
 
 /* Slot counts from dbg_info, known to every child forked after the probe. */
 static int nbp, nwp;
+/* Slots the all-at-once checks use: nbp, nwp less --leave-bp, --leave-wp. */
+static int nbp_all, nwp_all;
+
+/* --mark-getpid: calls made, counted in memory shared with the children. */
+static volatile uint64_t *marked_calls;
 
 static volatile int bp_calls_made;
 
@@ -163,6 +185,11 @@ static void child_move(int k)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set) != 0 || sched_getcpu() != cpu)
 		_exit(CHILD_BAD_CPU);
+	if (marked_calls) {
+		/* The raw call: libc's getpid() takes no argument to mark. */
+		syscall(SYS_getpid, GETPID_MARK);
+		__atomic_fetch_add(marked_calls, 1, __ATOMIC_RELAXED);
+	}
 }
 
 static __attribute__((noreturn)) void child_main(enum scenario what)
@@ -216,19 +243,19 @@ static __attribute__((noreturn)) void child_main(enum scenario what)
 		break;
 	}
 	case CHILD_BP_ALL:
-		for (int n = 0; n < nbp; n++) {
+		for (int n = 0; n < nbp_all; n++) {
 			child_move(n);
 			slot_targets[n]();
 		}
-		for (int n = 0; n < nbp; n++)
+		for (int n = 0; n < nbp_all; n++)
 			ok &= slot_calls[n] == 1;
 		break;
 	case CHILD_WP_ALL:
-		for (int n = 0; n < nwp; n++) {
+		for (int n = 0; n < nwp_all; n++) {
 			child_move(n);
 			watch_vars[n].v = (uint64_t)n + 100;
 		}
-		for (int n = 0; n < nwp; n++) {
+		for (int n = 0; n < nwp_all; n++) {
 			child_move(n + 1);
 			ok &= watch_vars[n].v == (uint64_t)n + 100;
 		}
@@ -704,15 +731,15 @@ static void check_bp_all(void)
 	uintptr_t expect[MAX_SLOTS];
 	char label[64];
 
-	for (int i = 0; i < nbp; i++) {
+	for (int i = 0; i < nbp_all; i++) {
 		slots[i].addr = (uintptr_t)slot_targets[i];
 		slots[i].ctrl = hw_ctrl(ARM_BREAKPOINT_EXECUTE,
 					ARM_BREAKPOINT_LEN_4);
 		expect[i] = slots[i].addr;
 	}
-	snprintf(label, sizeof(label), "all %d bp slots at once", nbp);
-	check_hits(label, CHILD_BP_ALL, NT_ARM_HW_BREAK, slots, nbp, expect,
-		   nbp, true);
+	snprintf(label, sizeof(label), "all %d bp slots at once", nbp_all);
+	check_hits(label, CHILD_BP_ALL, NT_ARM_HW_BREAK, slots, nbp_all, expect,
+		   nbp_all, true);
 }
 
 static void check_wp_all(void)
@@ -721,16 +748,16 @@ static void check_wp_all(void)
 	uintptr_t expect[2 * MAX_SLOTS];
 	char label[64];
 
-	for (int i = 0; i < nwp; i++) {
+	for (int i = 0; i < nwp_all; i++) {
 		slots[i].addr = (uintptr_t)&watch_vars[i].v;
 		slots[i].ctrl = hw_ctrl(ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE,
 					ARM_BREAKPOINT_LEN_8);
 		expect[i] = slots[i].addr;		/* the stores */
-		expect[nwp + i] = slots[i].addr;	/* then the loads */
+		expect[nwp_all + i] = slots[i].addr;	/* then the loads */
 	}
-	snprintf(label, sizeof(label), "all %d wp slots at once", nwp);
-	check_hits(label, CHILD_WP_ALL, NT_ARM_HW_WATCH, slots, nwp, expect,
-		   2 * nwp, false);
+	snprintf(label, sizeof(label), "all %d wp slots at once", nwp_all);
+	check_hits(label, CHILD_WP_ALL, NT_ARM_HW_WATCH, slots, nwp_all, expect,
+		   2 * nwp_all, false);
 }
 
 /*
@@ -876,10 +903,46 @@ static int probe_slots(void)
 	return 0;
 }
 
-int main(void)
+static int usage(void)
 {
+	fprintf(stderr, "usage: hwdebug-test [--leave-bp N] [--leave-wp N] [--mark-getpid]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int leave_bp = 0, leave_wp = 0;
 	struct sigaction sa;
 	cpu_set_t set;
+
+	for (int i = 1; i < argc; i++) {
+		char *end;
+
+		if (strcmp(argv[i], "--mark-getpid") == 0) {
+			void *page = mmap(NULL, sizeof(*marked_calls),
+					  PROT_READ | PROT_WRITE,
+					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+			if (page == MAP_FAILED) {
+				perror("hwdebug: mmap");
+				return 1;
+			}
+			marked_calls = page;
+		} else if ((strcmp(argv[i], "--leave-bp") == 0 ||
+			    strcmp(argv[i], "--leave-wp") == 0) && i + 1 < argc) {
+			long n = strtol(argv[i + 1], &end, 10);
+
+			if (*end || n < 0 || n > MAX_SLOTS)
+				return usage();
+			if (strcmp(argv[i], "--leave-bp") == 0)
+				leave_bp = (int)n;
+			else
+				leave_wp = (int)n;
+			i++;
+		} else {
+			return usage();
+		}
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&sa, 0, sizeof(sa));
@@ -895,6 +958,11 @@ int main(void)
 			cpus[ncpus++] = cpu;
 
 	if (probe_slots() == 0) {
+		nbp_all = nbp > leave_bp ? nbp - leave_bp : 0;
+		nwp_all = nwp > leave_wp ? nwp - leave_wp : 0;
+		if (leave_bp || leave_wp)
+			printf("hwdebug: leaving %d bp and %d wp slots to an outside debugger\n",
+			       leave_bp, leave_wp);
 		for (int i = 0; i < nbp; i++)
 			check_bp_slot(i);
 		for (int j = 0; j < nwp; j++) {
@@ -902,14 +970,17 @@ int main(void)
 			check_wp_slot(j, ARM_BREAKPOINT_LOAD);
 			check_wp_slot(j, ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE);
 		}
-		if (nbp > 0)
+		if (nbp_all > 0)
 			check_bp_all();
-		if (nwp > 0)
+		if (nwp_all > 0)
 			check_wp_all();
 		if (nbp > 0)
 			check_single_step();
 	}
 
+	if (marked_calls)
+		printf("hwdebug: marked getpid calls %llu\n",
+		       (unsigned long long)*marked_calls);
 	if (failures) {
 		printf("hwdebug: FAIL (%d)\n", failures);
 		return 1;

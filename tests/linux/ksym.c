@@ -24,7 +24,8 @@
  *     which must equal /proc/version.
  *
  * Checks of data symbols: jiffies must advance while we sleep, init_task
- * must hold "swapper/0" (its comm), linux_banner must equal /proc/version.
+ * must hold "swapper/0" (its comm), linux_banner must equal /proc/version,
+ * panic_timeout must hold what /proc/sys/kernel/panic says.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -242,6 +243,17 @@ static bool read_file(const char *path, char *buf, size_t len)
 	return n > 0;
 }
 
+static bool write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
 /*
  * linux_banner, or 0: the "Linux version <release> (" string whose text is
  * /proc/version's. The image holds a second, dead copy from the kernel's
@@ -306,6 +318,31 @@ static bool check(const char *name, uint64_t addr, char *how, size_t len)
 		snprintf(how, len, same ? "equals /proc/version" :
 					  "differs from /proc/version");
 		return same;
+	}
+	if (strcmp(name, "panic_timeout") == 0) {
+		/*
+		 * Set a value nothing else would, read it back from kernel
+		 * memory, put the old one back: a word that merely holds the
+		 * same (say 0) does not pass.
+		 */
+		const int32_t probe = 12345;
+		char old[32];
+		int32_t mem = 0;
+		bool ok;
+
+		if (!read_file("/proc/sys/kernel/panic", old, sizeof(old)) ||
+		    !write_file("/proc/sys/kernel/panic", "12345\n")) {
+			snprintf(how, len, "cannot set /proc/sys/kernel/panic");
+			return false;
+		}
+		ok = kread(addr, &mem, sizeof(mem)) == 0 && mem == probe;
+		if (!write_file("/proc/sys/kernel/panic", old)) {
+			snprintf(how, len, "cannot restore /proc/sys/kernel/panic");
+			return false;
+		}
+		snprintf(how, len, "holds %d after writing %d to /proc/sys/kernel/panic",
+			 (int)mem, (int)probe);
+		return ok;
 	}
 	snprintf(how, len, "not checked");
 	return true;

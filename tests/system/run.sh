@@ -325,6 +325,84 @@ if selected net-hidden-device; then
 	end_case
 fi
 
+# Debian's Linux under vigil's GDB stub: gdb-multiarch sessions of
+# tests/system/gdb/linux.py through tools/qemu.sh -g (hostfwd to the stub).
+# The guest (vigil.gdb=wait) prints the symbols the session needs and waits
+# until the debugger has its breakpoints in; the session's checks print
+# "CHECK ok|FAIL" lines (in $case_dir/gdb.log, the packets in remote.log)
+# and it ends with "LINUXGDB DONE". The debugger's counts must equal the
+# guest's own.
+linux_gdb_case() { # NAME TEST SESSION [expected serial lines...]
+	local name=$1 test=$2 session=$3 port waited=0 gdb_rc=0 line n
+	shift 3
+	selected "$name" || return 0
+	begin_case "$name"
+	if [ ! -f "$LINUX/Image" ] || [ ! -f "$LINUX/initramfs.cpio.gz" ]; then
+		fail "no Linux guest in $LINUX (tools/setup-linux-guest.sh)"
+		end_case
+		return 0
+	fi
+	make_esp "$LINUX/Image" "initrd = initramfs.cpio.gz" "memory = 512M" \
+		"cmdline = console=ttyAMA0 nokaslr vigil.test=$test vigil.cpus=2 vigil.gdb=wait vigil.timeout=400"
+	cp "$LINUX/initramfs.cpio.gz" "$case_dir/esp/"
+	port=$(free_port)
+	QEMU_TIMEOUT=${LINUX_GDB_TIMEOUT:-600}
+	: > "$case_log"
+	"$ROOT/tools/qemu.sh" -c cortex-a72 -s 2 -t "$QEMU_TIMEOUT" -g "$port" \
+		"$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
+	qemu_pid=$!
+	until tr -d '\r' < "$case_log" | grep -qxF "linux: waiting for the debugger"; do
+		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
+			fail "no 'linux: waiting for the debugger' in the log"
+			net_stop
+			end_case
+			return 0
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+	LINUXGDB_SESSION=$session LINUXGDB_PORT=$port LINUXGDB_LOG=$case_log \
+		LINUXGDB_REMOTELOG=$case_dir/remote.log \
+		timeout -k 5 "${LINUX_GDB_SESSION_TIMEOUT:-420}" gdb-multiarch -batch -nx \
+		-x "$ROOT/tests/system/gdb/linux.py" > "$case_dir/gdb.log" 2>&1 || gdb_rc=$?
+	if grep -qxF "LINUXGDB DONE" "$case_dir/gdb.log"; then
+		net_wait	# the guest powered off: QEMU is on its way out
+	else
+		net_stop	# a session that failed may leave the guest stopped
+		rc=stopped
+		fail "gdb session: $(grep -m1 -E '^CHECK FAIL' "$case_dir/gdb.log" ||
+			echo "no 'LINUXGDB DONE' (gdb exit status $gdb_rc)")"
+		grep -E '^CHECK FAIL|Error|error' "$case_dir/gdb.log" | head -n 5 | sed 's/^/  gdb: /'
+	fi
+	expect_line "vigil: gdb: listening on TCP port 1234"
+	expect_line "linux: debugger ready"
+	for line in "$@"; do expect_line "$line"; done
+	case $session in
+	ptrace)
+		n=$(sed -n 's/^linuxgdb: marked getpid hits //p' "$case_dir/gdb.log")
+		expect_line "hwdebug: marked getpid calls ${n:-none}"
+		n=$(sed -n 's/^linuxgdb: watch hits //p' "$case_dir/gdb.log")
+		expect_line "linux: panic writes ${n:-none}"
+		expect_match '^hwdebug: ok all 5 bp slots at once: 5 hits '
+		expect_match '^hwdebug: ok all 3 wp slots at once: 6 hits ' ;;
+	esac
+	expect_rc 0
+	expect_no_match '^linux: .*FAIL'
+	expect_no_match '(Kernel panic|Oops|BUG:|^vigil: (PANIC|BUG))'
+	expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+	end_case
+}
+# Break on a kernel function that the guest's /bin/poke reaches (software,
+# then hardware breakpoint), kernel memory through TTBR1 and user memory
+# through TTBR0; then the guest runs to its power-off.
+linux_gdb_case linux-gdb-break kallsyms break "linux: poke 20" "linux: kallsyms PASS"
+# The guest's own ptrace hardware breakpoints, watchpoints and single-step
+# (hwdebug-test) while the debugger holds a hardware breakpoint and a
+# watchpoint: both get every hit that is theirs.
+linux_gdb_case linux-gdb-ptrace ptrace ptrace "hwdebug: slots bp=6 wp=4" \
+	"hwdebug: leaving 1 bp and 1 wp slots to an outside debugger" \
+	"hwdebug: PASS" "linux: ptrace PASS"
+
 # Fewer vCPUs than CPUs, and the largest machine.
 if selected smp-vcpus2-on-smp4; then
 	begin_case smp-vcpus2-on-smp4
