@@ -133,8 +133,19 @@ void target_attach(void);
 void target_detach(void);
 /* `k`: stop the guest for good or reset it, as gdb.on_kill says. */
 void target_kill(void);
-/* monitor reset: the guest restarts from its entry point (stays stopped). */
+/*
+ * monitor reset: vigil has one guest, so its reset is the machine's (as
+ * for the guest's own PSCI SYSTEM_RESET); it happens shortly after the call,
+ * once the reply has left.
+ */
 void target_reset(void);
+
+/*
+ * The transport calls this on every poll, with or without a session: it
+ * finishes a detach that had to wait for running vCPUs to stop, and a
+ * reset once its reply has left.
+ */
+void target_service(void);
 
 void target_set_step_irqs(bool on);
 bool target_step_irqs(void);

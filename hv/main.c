@@ -266,7 +266,8 @@ void hv_main(const struct boot_info *info)
 	setup_vcpus(vm, &cpus, wanted);
 	if (!run_init_calls(HV_INIT_IRQCHIP, info->dtb, vm) ||
 	    !run_init_calls(HV_INIT_DEVICE, info->dtb, vm) ||
-	    !run_init_calls(HV_INIT_LATE, info->dtb, vm))
+	    !run_init_calls(HV_INIT_LATE, info->dtb, vm) ||
+	    !run_init_calls(HV_INIT_SERVICE, info->dtb, vm))
 		boot_failed();
 
 	log_info("guest RAM 0x%llx-0x%llx, %u vCPU%s, entry 0x%llx",

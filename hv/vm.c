@@ -50,12 +50,42 @@ static void wait_for_power_on(struct vcpu *vcpu)
 		  (unsigned long)entry, (unsigned long)context);
 }
 
+static bool resume_requested(void *ctx)
+{
+	return !((struct vcpu *)ctx)->pause_requested;
+}
+
+/*
+ * Just powered on, and the debugger has everything stopped: stop before
+ * the first instruction. The context is the one arch_vcpu_reset() wrote
+ * to memory, so there is nothing to save.
+ */
+static void stop_before_entry(struct vcpu *vcpu)
+{
+	if (!vcpu->pause_requested)
+		return;
+	vcpu->paused = true;
+	arch_memory_barrier();
+	arch_cpu_send_event();
+	hv_idle_wait_until(resume_requested, vcpu);
+	vcpu->paused = false;
+	arch_memory_barrier();
+	arch_cpu_send_event();
+}
+
+static void __attribute__((noreturn)) enter_guest(struct vcpu *vcpu)
+{
+	stop_before_entry(vcpu);
+	arch_debug_vcpu_resume(vcpu);
+	arch_vcpu_enter(vcpu);
+}
+
 void vcpu_run_pinned(struct vcpu *vcpu)
 {
 	arch_vcpu_init(vcpu);
 	if (vcpu->power != VCPU_ON)
 		wait_for_power_on(vcpu);
-	arch_vcpu_enter(vcpu);
+	enter_guest(vcpu);
 }
 
 void vcpu_power_off_self(struct vcpu *vcpu)
@@ -66,13 +96,14 @@ void vcpu_power_off_self(struct vcpu *vcpu)
 	log_debug("vCPU %u off", vcpu->id);
 
 	wait_for_power_on(vcpu);
-	arch_vcpu_enter(vcpu);
+	enter_guest(vcpu);
 }
 
-static bool resume_requested(void *ctx)
-{
-	return !((struct vcpu *)ctx)->pause_requested;
-}
+/*
+ * The debugger runs on the boot CPU (with the network) and may be waiting
+ * there for an interrupt rather than an event: tell it with one.
+ */
+#define DEBUGGER_CPU 0
 
 static void vcpu_stop_here(struct vcpu *vcpu)
 {
@@ -80,8 +111,11 @@ static void vcpu_stop_here(struct vcpu *vcpu)
 	vcpu->paused = true;
 	arch_memory_barrier();
 	arch_cpu_send_event();
+	if (vcpu->id != DEBUGGER_CPU)
+		arch_cpu_kick(DEBUGGER_CPU);
 	hv_idle_wait_until(resume_requested, vcpu);
 	arch_vcpu_restore_full(vcpu);
+	arch_debug_vcpu_resume(vcpu);
 	vcpu->paused = false;
 	arch_memory_barrier();
 	arch_cpu_send_event();
@@ -116,6 +150,25 @@ void vcpu_resume(struct vcpu *vcpu)
 	arch_cpu_kick(vcpu->id); /* it waits for an interrupt (vigil/idle.h) */
 	while (vcpu->paused)
 		arch_cpu_wait_event();
+}
+
+void vcpu_request_stop(struct vcpu *vcpu)
+{
+	vcpu->pause_requested = true;
+	arch_memory_barrier();
+	arch_cpu_kick(vcpu->id);
+}
+
+void vcpu_request_run(struct vcpu *vcpu)
+{
+	vcpu->pause_requested = false;
+	arch_memory_barrier();
+	arch_cpu_kick(vcpu->id);
+}
+
+bool vcpu_is_stopped(const struct vcpu *vcpu)
+{
+	return vcpu->paused || vcpu->power == VCPU_OFF;
 }
 
 void vm_report_stats(const struct vm *vm)

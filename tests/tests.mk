@@ -30,6 +30,7 @@ DTB ?=
 CPU ?= cortex-a72
 SMP ?= 2
 MEM ?= 1G
+GDBPORT ?= 1234
 VCPUS ?=
 MEMORY ?= $(if $(filter $(BUILD)/linux/Image,$(GUEST)),512M)
 LOG ?=
@@ -39,8 +40,8 @@ run: $(BUILD)/vigil.efi guests linux-guest
 	@CMDLINE="$(CMDLINE)" VCPUS="$(VCPUS)" MEMORY="$(MEMORY)" LOG="$(LOG)" \
 		tools/mkesp.sh -o $(BUILD)/run-esp -k $(GUEST) \
 		$(if $(INITRD),-r $(INITRD)) $(if $(DTB),-d $(DTB))
-	@echo "run: booting $(GUEST) under vigil ($(CPU), $(SMP) CPUs); Ctrl-A x quits QEMU"
-	tools/qemu.sh -c $(CPU) -s $(SMP) -m $(MEM) $(BUILD)/run-esp -- $(QEMU_ARGS)
+	@echo "run: booting $(GUEST) under vigil ($(CPU), $(SMP) CPUs); GDB stub on localhost:$(GDBPORT); Ctrl-A x quits QEMU"
+	tools/qemu.sh -c $(CPU) -s $(SMP) -m $(MEM) -g $(GDBPORT) -R $(BUILD)/run-esp -- $(QEMU_ARGS)
 
 lint:
 	@python3 tools/check-layering.py

@@ -2,7 +2,7 @@
 # tools/qemu.sh - boot an ESP with vigil under QEMU's virt machine (EL2 on).
 #
 #   tools/qemu.sh [-c CPU] [-s SMP] [-m MEM] [-t SECONDS] [-g GDBPORT]
-#                 [-N mmio|pci] [-F HOSTPORT:GUESTPORT]... [-n]
+#                 [-N mmio|pci] [-F HOSTPORT:GUESTPORT]... [-n] [-R]
 #                 ESP_DIR_OR_IMAGE [-- extra qemu args]
 #
 # -c CPU     QEMU CPU model (default cortex-a72; "max" means
@@ -18,14 +18,17 @@
 # -F H:G     forward host TCP port H (on 127.0.0.1) to port G of vigil's
 #            address on that network (repeatable)
 # -n         no serial on stdio (for scripts that only want the log file)
+# -R         a reset reboots the machine (default: QEMU exits, which is what
+#            tests want; `make run` passes -R so GDB's `monitor reset` and
+#            a guest's reboot restart vigil and the guest)
 # Firmware: Debian's AAVMF, with a private copy of the variable store.
 # virtio-mmio devices are virtio 1.x (force-legacy=false): vigil's driver
 # speaks only that, and so does every Linux since 4.0.
 set -euo pipefail
 
-cpu=cortex-a72 smp=2 mem=1G timeout_s="" gdbport="" nographic=1 nic=""
+cpu=cortex-a72 smp=2 mem=1G timeout_s="" gdbport="" nographic=1 nic="" reboot=0
 forwards=()
-while getopts "c:s:m:t:g:N:F:n" opt; do
+while getopts "c:s:m:t:g:N:F:nR" opt; do
 	case $opt in
 	c) cpu=$OPTARG ;;
 	s) smp=$OPTARG ;;
@@ -35,6 +38,7 @@ while getopts "c:s:m:t:g:N:F:n" opt; do
 	N) nic=$OPTARG ;;
 	F) forwards+=("$OPTARG") ;;
 	n) nographic=0 ;;
+	R) reboot=1 ;;
 	*) sed -n '2,/^set/p' "$0" | sed 's/^# \{0,1\}//;/^set/d' >&2; exit 2 ;;
 	esac
 done
@@ -62,7 +66,8 @@ fi
 args=(-M virt,virtualization=on,gic-version=3,acpi=off -cpu "$cpu" -smp "$smp" -m "$mem"
 	-drive "if=pflash,format=raw,readonly=on,file=$code"
 	-drive "if=pflash,format=raw,file=$vars"
-	-drive "$drive" -no-reboot)
+	-drive "$drive")
+[ "$reboot" = 1 ] || args+=(-no-reboot)
 args+=(-global virtio-mmio.force-legacy=false)
 if [ -n "$gdbport" ]; then
 	forwards+=("$gdbport:1234")

@@ -15,7 +15,8 @@ enum hv_init_level {
 	HV_INIT_CONSOLE = 0, /* before anything logs */
 	HV_INIT_IRQCHIP = 1, /* the interrupt controller, real and virtual */
 	HV_INIT_DEVICE = 2,  /* device models and drivers */
-	HV_INIT_LATE = 3,    /* services that need devices (network, stub) */
+	HV_INIT_LATE = 3,    /* services that need devices (the network) */
+	HV_INIT_SERVICE = 4, /* services on top of those (the GDB stub) */
 };
 
 struct hv_init_call {

@@ -1,0 +1,882 @@
+/*
+ * The machine the GDB stub debugs: vigil's vCPUs (threads), their registers,
+ * guest memory through the guest's own page tables, breakpoints and
+ * watchpoints, and all-stop run control (debug/target.h).
+ *
+ * Where things run. lwIP, and with it the whole stub, runs on the boot CPU
+ * (drivers/net.h), either in an exit of vCPU 0 or while vCPU 0 is stopped
+ * and its CPU idles. The stub can therefore never wait for vCPU 0 to stop:
+ * stops are requested (vcpu_request_stop) and noticed later, when
+ * target_poll_stop() finds every vCPU stopped. Debug events come the other
+ * way, from each vCPU's own CPU (debugger_event), and only set what the
+ * stub later reports.
+ *
+ * Everything the stub changes - registers, memory, breakpoints, dbg_host -
+ * it changes while every vCPU is stopped, so the vCPUs pick it up when they
+ * resume (arch_debug_vcpu_resume) and no lock is needed. The exceptions are
+ * the stop claim (an atomic, several vCPUs may report at once) and the run
+ * state, which is written before vCPUs are released, with barriers.
+ *
+ * This is AArch64's target (target.xml describes an aarch64 core), so it
+ * reads the saved guest context of struct arch_vcpu directly.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <arch_cpu.h>
+#include <arch_firmware.h>
+#include <arch_timer.h>
+#include <arch_vcpu.h>
+#include <vigil/config.h>
+#include <vigil/debugger.h>
+#include <vigil/log.h>
+#include <vigil/vm.h>
+
+#include "target.h"
+#include "walk.h"
+
+struct dbg_host_state dbg_host;
+
+/* BRK #0: what GDB itself plants on AArch64. */
+#define BRK_INSN 0xd4200000U
+#define INSN_SIZE 4
+/* Physical mode copies at most this much per step. */
+#define PHYS_CHUNK 4096ULL
+#define MAX_SW_BREAKS 256
+
+/* PSTATE fields GDB sees in cpsr (SPSR_EL2 layout). */
+#define PSTATE_M_MASK 0x1fU
+#define PSTATE_M_EL0T 0x0U
+#define PSTATE_M_EL1T 0x4U
+#define PSTATE_M_EL1H 0x5U
+#define PSTATE_EL_SHIFT 2
+#define PSTATE_SP_SEL 1U
+
+/* A reset asked for over the wire waits this long for its reply to leave. */
+#define RESET_DELAY_NS (200ULL * 1000 * 1000)
+
+struct sw_break {
+	uint64_t va;
+	uint64_t pa;
+	uint32_t orig;
+	bool used;
+};
+
+enum run_state {
+	RS_DETACHED, /* no session: the guest runs free */
+	RS_RUNNING,  /* resumed by the debugger */
+	RS_STOPPING, /* a stop is requested, not every vCPU has stopped */
+	RS_STOPPED,  /* every vCPU stopped, the stop reported */
+	RS_HALTED,   /* no session, the guest left stopped (`k`, on_kill=stop) */
+};
+
+static struct {
+	volatile enum run_state state;
+	/* 0 until a vCPU (or Ctrl-C) claims the stop being reported. */
+	volatile uint32_t stop_claimed;
+	struct target_stop stop;
+	/* The session ended while vCPUs ran: clean up once they stopped. */
+	bool detach_pending;
+	unsigned int resumed_tid;
+	unsigned int mem_tid; /* whose page tables Z0 translates with */
+	bool phys;
+	uint64_t reset_at_ns; /* 0 = no reset pending */
+	struct sw_break sw[MAX_SW_BREAKS];
+} tgt = {.resumed_tid = 1, .mem_tid = 1};
+
+/* ---- threads --------------------------------------------------------- */
+
+static struct vcpu *vcpu_of(unsigned int tid)
+{
+	if (tid == 0 || tid > the_vm.nr_vcpus)
+		return NULL;
+	return &the_vm.vcpus[tid - 1];
+}
+
+unsigned int target_nr_threads(void)
+{
+	return the_vm.nr_vcpus;
+}
+
+static bool vcpu_has_context(const struct vcpu *vcpu)
+{
+	return vcpu->arch.regs != NULL;
+}
+
+static unsigned int vcpu_el(const struct vcpu *vcpu)
+{
+	return (unsigned int)(vcpu->arch.regs->pstate >> PSTATE_EL_SHIFT) & 3;
+}
+
+void target_thread_name(unsigned int tid, char *buf, size_t len)
+{
+	const struct vcpu *vcpu = vcpu_of(tid);
+
+	if (vcpu == NULL)
+		snprintf(buf, len, "?");
+	else if (vcpu->power != VCPU_ON || !vcpu_has_context(vcpu))
+		snprintf(buf, len, "vCPU%u (off)", vcpu->id);
+	else
+		snprintf(buf, len, "vCPU%u (EL%u)", vcpu->id, vcpu_el(vcpu));
+}
+
+/* ---- registers ------------------------------------------------------- */
+
+/* target.xml's system registers (regs.c order) -> saved EL1 context. */
+static const int sysreg_slot[] = {
+	EL1_SCTLR, EL1_TCR, EL1_TTBR0, EL1_TTBR1, EL1_MAIR, EL1_VBAR,
+	EL1_ESR, EL1_FAR, EL1_ELR, EL1_SPSR, EL0_SP, EL1_SP, EL0_TPIDR,
+	EL0_TPIDRRO, EL1_TPIDR, EL1_CONTEXTIDR,
+	-1, /* "el": the current exception level, from PSTATE */
+};
+
+static uint64_t *sp_slot(struct vcpu *vcpu)
+{
+	uint64_t m = vcpu->arch.regs->pstate & PSTATE_M_MASK;
+
+	return (m & PSTATE_SP_SEL) ? &vcpu->arch.sysregs[EL1_SP]
+				   : &vcpu->arch.sysregs[EL0_SP];
+}
+
+/* Where register regnum lives, for the 64-bit ones; NULL otherwise. */
+static uint64_t *reg64_slot(struct vcpu *vcpu, unsigned int regnum)
+{
+	if (regnum <= REG_X30)
+		return &vcpu->arch.regs->x[regnum];
+	if (regnum == REG_SP)
+		return sp_slot(vcpu);
+	if (regnum == REG_PC)
+		return &vcpu->arch.regs->pc;
+	if (regnum >= REG_SYS_FIRST &&
+	    regnum - REG_SYS_FIRST < ARRAY_SIZE(sysreg_slot) &&
+	    sysreg_slot[regnum - REG_SYS_FIRST] >= 0)
+		return &vcpu->arch.sysregs[sysreg_slot[regnum - REG_SYS_FIRST]];
+	return NULL;
+}
+
+static void put_le(uint8_t *buf, uint64_t v, unsigned int size)
+{
+	for (unsigned int i = 0; i < size; i++)
+		buf[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *buf, unsigned int size)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < size; i++)
+		v |= (uint64_t)buf[i] << (8 * i);
+	return v;
+}
+
+static struct vcpu *stopped_vcpu(unsigned int tid)
+{
+	struct vcpu *vcpu = vcpu_of(tid);
+
+	if (vcpu == NULL || !vcpu_has_context(vcpu) || !vcpu_is_stopped(vcpu))
+		return NULL;
+	return vcpu;
+}
+
+bool target_read_reg(unsigned int tid, unsigned int regnum, uint8_t *buf)
+{
+	struct vcpu *vcpu = stopped_vcpu(tid);
+	const struct target_reg *info = target_reg_info(regnum);
+	uint64_t *slot;
+
+	if (vcpu == NULL || info == NULL)
+		return false;
+	slot = reg64_slot(vcpu, regnum);
+	if (slot != NULL) {
+		put_le(buf, *slot, info->size);
+		return true;
+	}
+	if (regnum == REG_CPSR) {
+		put_le(buf, vcpu->arch.regs->pstate, 4);
+	} else if (regnum >= REG_V0 && regnum < REG_V0 + 32) {
+		memcpy(buf, &vcpu->arch.fpsimd.v[regnum - REG_V0], 16);
+	} else if (regnum == REG_FPSR) {
+		put_le(buf, vcpu->arch.fpsimd.fpsr, 4);
+	} else if (regnum == REG_FPCR) {
+		put_le(buf, vcpu->arch.fpsimd.fpcr, 4);
+	} else if (info->size == 8 && !info->writable) {
+		put_le(buf, vcpu_el(vcpu), 8); /* "el" */
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A debugger may set any PSTATE the guest itself could reach: AArch64 at
+ * EL0 or EL1. Anything else would make vigil's eret leave the guest's
+ * exception levels.
+ */
+static bool guest_pstate_ok(uint64_t pstate)
+{
+	uint64_t m = pstate & PSTATE_M_MASK;
+
+	return m == PSTATE_M_EL0T || m == PSTATE_M_EL1T || m == PSTATE_M_EL1H;
+}
+
+bool target_write_reg(unsigned int tid, unsigned int regnum,
+		      const uint8_t *buf)
+{
+	struct vcpu *vcpu = stopped_vcpu(tid);
+	const struct target_reg *info = target_reg_info(regnum);
+	uint64_t *slot;
+
+	if (vcpu == NULL || info == NULL || !info->writable)
+		return false;
+	slot = reg64_slot(vcpu, regnum);
+	if (slot != NULL) {
+		*slot = get_le(buf, info->size);
+		return true;
+	}
+	if (regnum == REG_CPSR) {
+		uint64_t v = get_le(buf, 4);
+		if (!guest_pstate_ok(v))
+			return false;
+		vcpu->arch.regs->pstate = v;
+	} else if (regnum >= REG_V0 && regnum < REG_V0 + 32) {
+		memcpy(&vcpu->arch.fpsimd.v[regnum - REG_V0], buf, 16);
+	} else if (regnum == REG_FPSR) {
+		vcpu->arch.fpsimd.fpsr = get_le(buf, 4);
+	} else if (regnum == REG_FPCR) {
+		vcpu->arch.fpsimd.fpcr = get_le(buf, 4);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* ---- memory ---------------------------------------------------------- */
+
+void target_set_phys(bool on)
+{
+	tgt.phys = on;
+}
+
+bool target_phys(void)
+{
+	return tgt.phys;
+}
+
+/* Guest RAM is identity-mapped at EL2, so a guest PA is vigil's VA. */
+static bool read_guest_pa64(void *ctx, ipaddr_t ipa, uint64_t *val)
+{
+	uint64_t pa = ipa_addr(ipa);
+
+	(void)ctx;
+	if (!IS_ALIGNED(pa, 8) || !vm_ipa_is_ram(&the_vm, pa, 8))
+		return false;
+	*val = *(volatile const uint64_t *)(uintptr_t)pa;
+	return true;
+}
+
+/*
+ * The guest-physical address of addr as thread tid sees it, and how many
+ * bytes from there are contiguous and guest RAM. False if none.
+ */
+static bool translate(unsigned int tid, uint64_t addr, uint64_t *pa,
+		      uint64_t *span)
+{
+	struct vcpu *vcpu = vcpu_of(tid);
+	uint64_t size;
+
+	if (vcpu == NULL)
+		return false;
+	if (tgt.phys) {
+		*pa = addr;
+		size = PHYS_CHUNK - (addr & (PHYS_CHUNK - 1));
+	} else {
+		const struct walk_regs r = {
+			.sctlr = vcpu->arch.sysregs[EL1_SCTLR],
+			.tcr = vcpu->arch.sysregs[EL1_TCR],
+			.ttbr0 = vcpu->arch.sysregs[EL1_TTBR0],
+			.ttbr1 = vcpu->arch.sysregs[EL1_TTBR1],
+		};
+		ipaddr_t ipa;
+		if (walk_translate(&r, va_init(addr), read_guest_pa64, NULL,
+				   &ipa, &size) != WALK_OK)
+			return false;
+		*pa = ipa_addr(ipa);
+	}
+	if (!vm_ipa_is_ram(&the_vm, *pa, 1))
+		return false;
+	/* Clip to guest RAM: the mapping may run past its end. */
+	while (size > 1 && !vm_ipa_is_ram(&the_vm, *pa, size))
+		size = size > PHYS_CHUNK ? PHYS_CHUNK : size / 2;
+	*span = size;
+	return true;
+}
+
+/* Show the instruction GDB replaced, not our BRK, in [pa, pa+len). */
+static void hide_sw_breaks(uint64_t pa, uint8_t *buf, size_t len)
+{
+	for (unsigned int i = 0; i < MAX_SW_BREAKS; i++) {
+		const struct sw_break *b = &tgt.sw[i];
+		for (unsigned int k = 0; b->used && k < INSN_SIZE; k++) {
+			if (b->pa + k >= pa && b->pa + k < pa + len)
+				buf[b->pa + k - pa] = (uint8_t)(b->orig >> (8 * k));
+		}
+	}
+}
+
+/*
+ * A write over a planted BRK changes what the breakpoint restores, and the
+ * BRK stays: GDB's view and the guest's stay consistent.
+ */
+static void write_under_sw_breaks(uint64_t pa, const uint8_t *buf, size_t len)
+{
+	for (unsigned int i = 0; i < MAX_SW_BREAKS; i++) {
+		struct sw_break *b = &tgt.sw[i];
+		for (unsigned int k = 0; b->used && k < INSN_SIZE; k++) {
+			if (b->pa + k < pa || b->pa + k >= pa + len)
+				continue;
+			b->orig &= ~(0xffU << (8 * k));
+			b->orig |= (uint32_t)buf[b->pa + k - pa] << (8 * k);
+			((uint8_t *)(uintptr_t)(b->pa))[k] =
+				(uint8_t)(BRK_INSN >> (8 * k));
+		}
+	}
+}
+
+static bool mem_allowed(unsigned int tid)
+{
+	/* Memory is only touched while the guest is stopped. */
+	return tgt.state == RS_STOPPED && vcpu_of(tid) != NULL;
+}
+
+size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
+		       size_t len)
+{
+	size_t done = 0;
+
+	if (!mem_allowed(tid))
+		return 0;
+	tgt.mem_tid = tid;
+	while (done < len) {
+		uint64_t pa, span;
+		if (!translate(tid, addr + done, &pa, &span))
+			break;
+		size_t n = len - done < span ? len - done : (size_t)span;
+		memcpy(buf + done, (const void *)(uintptr_t)pa, n);
+		hide_sw_breaks(pa, buf + done, n);
+		done += n;
+	}
+	return done;
+}
+
+size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
+			size_t len)
+{
+	size_t done = 0;
+
+	if (!mem_allowed(tid))
+		return 0;
+	tgt.mem_tid = tid;
+	while (done < len) {
+		uint64_t pa, span;
+		if (!translate(tid, addr + done, &pa, &span))
+			break;
+		size_t n = len - done < span ? len - done : (size_t)span;
+		memcpy((void *)(uintptr_t)pa, buf + done, n);
+		write_under_sw_breaks(pa, buf + done, n);
+		arch_sync_icache_range((uintptr_t)pa, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- breakpoints and watchpoints -------------------------------------- */
+
+static void host_state_changed(void)
+{
+	dbg_host.generation++;
+}
+
+static struct sw_break *find_sw_break(uint64_t va)
+{
+	for (unsigned int i = 0; i < MAX_SW_BREAKS; i++) {
+		if (tgt.sw[i].used && tgt.sw[i].va == va)
+			return &tgt.sw[i];
+	}
+	return NULL;
+}
+
+static void patch_insn(uint64_t pa, uint32_t insn)
+{
+	*(volatile uint32_t *)(uintptr_t)pa = insn;
+	arch_sync_icache_range((uintptr_t)pa, INSN_SIZE);
+}
+
+static enum target_result insert_sw_break(uint64_t addr, uint64_t kind)
+{
+	struct sw_break *b;
+	uint64_t pa, span;
+
+	if (kind != INSN_SIZE || !IS_ALIGNED(addr, INSN_SIZE))
+		return TARGET_ERROR;
+	if (find_sw_break(addr) != NULL)
+		return TARGET_OK;
+	if (!translate(tgt.mem_tid, addr, &pa, &span) || span < INSN_SIZE)
+		return TARGET_ERROR;
+	b = NULL;
+	for (unsigned int i = 0; b == NULL && i < MAX_SW_BREAKS; i++) {
+		if (!tgt.sw[i].used)
+			b = &tgt.sw[i];
+	}
+	if (b == NULL)
+		return TARGET_ERROR;
+	*b = (struct sw_break){
+		.va = addr,
+		.pa = pa,
+		.orig = *(volatile const uint32_t *)(uintptr_t)pa,
+		.used = true,
+	};
+	patch_insn(pa, BRK_INSN);
+	return TARGET_OK;
+}
+
+static void remove_sw_break(struct sw_break *b)
+{
+	patch_insn(b->pa, b->orig);
+	b->used = false;
+}
+
+static bool watch_shape_ok(uint64_t addr, uint64_t len)
+{
+	if (len >= 1 && len <= 8)
+		return (addr & ~7ULL) == ((addr + len - 1) & ~7ULL);
+	return (len & (len - 1)) == 0 && IS_ALIGNED(addr, len) &&
+	       len <= arch_debug_max_watch_len();
+}
+
+static enum dbg_watch_kind watch_kind(enum target_bp_type type)
+{
+	switch (type) {
+	case BP_WATCH_READ: return DBG_WATCH_READ;
+	case BP_WATCH_ACCESS: return DBG_WATCH_ACCESS;
+	default: return DBG_WATCH_WRITE;
+	}
+}
+
+static int find_watch(uint64_t addr, uint64_t len, enum dbg_watch_kind kind)
+{
+	for (unsigned int i = 0; i < dbg_host.nr_watches; i++) {
+		const struct dbg_hw_watch *w = &dbg_host.watches[i];
+		if (w->addr == addr && w->len == len && w->kind == kind)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int find_hw_break(uint64_t addr)
+{
+	for (unsigned int i = 0; i < dbg_host.nr_breaks; i++) {
+		if (dbg_host.breaks[i] == addr)
+			return (int)i;
+	}
+	return -1;
+}
+
+enum target_result target_insert_bp(enum target_bp_type type, uint64_t addr,
+				    uint64_t kind)
+{
+	if (tgt.state != RS_STOPPED)
+		return TARGET_ERROR;
+	switch (type) {
+	case BP_SOFTWARE:
+		return insert_sw_break(addr, kind);
+	case BP_HARDWARE:
+		if (kind != INSN_SIZE || !IS_ALIGNED(addr, INSN_SIZE))
+			return TARGET_ERROR;
+		if (find_hw_break(addr) >= 0)
+			return TARGET_OK;
+		if (dbg_host.nr_breaks >= arch_debug_nr_hw_breaks() ||
+		    dbg_host.nr_breaks >= DBG_MAX_HW_BREAKS)
+			return TARGET_ERROR;
+		dbg_host.breaks[dbg_host.nr_breaks++] = addr;
+		host_state_changed();
+		return TARGET_OK;
+	case BP_WATCH_WRITE:
+	case BP_WATCH_READ:
+	case BP_WATCH_ACCESS:
+		if (!watch_shape_ok(addr, kind))
+			return TARGET_ERROR;
+		if (find_watch(addr, kind, watch_kind(type)) >= 0)
+			return TARGET_OK;
+		if (dbg_host.nr_watches >= arch_debug_nr_hw_watches() ||
+		    dbg_host.nr_watches >= DBG_MAX_HW_WATCHES)
+			return TARGET_ERROR;
+		dbg_host.watches[dbg_host.nr_watches++] = (struct dbg_hw_watch){
+			.addr = addr, .len = kind, .kind = watch_kind(type),
+		};
+		host_state_changed();
+		return TARGET_OK;
+	}
+	return TARGET_UNSUPPORTED;
+}
+
+enum target_result target_remove_bp(enum target_bp_type type, uint64_t addr,
+				    uint64_t kind)
+{
+	int i;
+
+	if (tgt.state != RS_STOPPED)
+		return TARGET_ERROR;
+	switch (type) {
+	case BP_SOFTWARE: {
+		struct sw_break *b = find_sw_break(addr);
+		if (b != NULL)
+			remove_sw_break(b);
+		return TARGET_OK;
+	}
+	case BP_HARDWARE:
+		i = find_hw_break(addr);
+		if (i >= 0) {
+			dbg_host.breaks[i] = dbg_host.breaks[--dbg_host.nr_breaks];
+			host_state_changed();
+		}
+		return TARGET_OK;
+	case BP_WATCH_WRITE:
+	case BP_WATCH_READ:
+	case BP_WATCH_ACCESS:
+		i = find_watch(addr, kind, watch_kind(type));
+		if (i >= 0) {
+			dbg_host.watches[i] =
+				dbg_host.watches[--dbg_host.nr_watches];
+			host_state_changed();
+		}
+		return TARGET_OK;
+	}
+	return TARGET_UNSUPPORTED;
+}
+
+static void remove_all_breakpoints(void)
+{
+	for (unsigned int i = 0; i < MAX_SW_BREAKS; i++) {
+		if (tgt.sw[i].used)
+			remove_sw_break(&tgt.sw[i]);
+	}
+	dbg_host.nr_breaks = 0;
+	dbg_host.nr_watches = 0;
+	host_state_changed();
+}
+
+/* ---- run control ------------------------------------------------------ */
+
+static void stop_everyone(void)
+{
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
+		vcpu_request_stop(&the_vm.vcpus[i]);
+}
+
+static bool everyone_stopped(void)
+{
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++) {
+		if (!vcpu_is_stopped(&the_vm.vcpus[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The first report wins; later ones are dropped (their cause repeats). */
+static bool claim_stop(const struct target_stop *stop)
+{
+	if (!__atomic_compare_exchange_n(&tgt.stop_claimed, &(uint32_t){0}, 1,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return false;
+	tgt.stop = *stop;
+	return true;
+}
+
+static void begin_stop(const struct target_stop *stop)
+{
+	claim_stop(stop);
+	if (tgt.state == RS_RUNNING)
+		tgt.state = RS_STOPPING;
+	arch_memory_barrier();
+	stop_everyone();
+}
+
+static void release(struct vcpu *vcpu, enum dbg_run_mode mode, uint64_t start,
+		    uint64_t end)
+{
+	vcpu->dbg.mode = mode;
+	vcpu->dbg.range_start = start;
+	vcpu->dbg.range_end = end;
+	vcpu_request_run(vcpu);
+}
+
+static void run_everyone_free(void)
+{
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
+		release(&the_vm.vcpus[i], DBG_RUN_CONTINUE, 0, 0);
+}
+
+void target_resume(const struct target_resume *r)
+{
+	bool any = false;
+
+	if (tgt.state != RS_STOPPED)
+		return;
+	tgt.resumed_tid = vcpu_of(r->resumed_tid) ? r->resumed_tid : 1;
+	tgt.stop_claimed = 0;
+	tgt.state = RS_RUNNING;
+	arch_memory_barrier();
+	for (uint32_t i = 0; i < the_vm.nr_vcpus && i < ARRAY_SIZE(r->action);
+	     i++) {
+		struct vcpu *vcpu = &the_vm.vcpus[i];
+		enum dbg_run_mode mode;
+
+		switch (r->action[i]) {
+		case ACT_CONTINUE: mode = DBG_RUN_CONTINUE; break;
+		case ACT_STEP: mode = DBG_RUN_STEP; break;
+		case ACT_RANGE: mode = DBG_RUN_RANGE; break;
+		default: continue;
+		}
+		/*
+		 * A vCPU that is off cannot step: report the step done
+		 * at once rather than leave GDB waiting for ever.
+		 */
+		if (mode != DBG_RUN_CONTINUE && vcpu->power != VCPU_ON) {
+			begin_stop(&(struct target_stop){
+				.reason = STOP_SIGTRAP, .tid = i + 1});
+			continue;
+		}
+		any = true;
+		release(vcpu, mode, r->range_start, r->range_end);
+	}
+	if (!any)
+		begin_stop(&(struct target_stop){.reason = STOP_SIGTRAP,
+						  .tid = tgt.resumed_tid});
+}
+
+void target_interrupt(void)
+{
+	if (tgt.state != RS_RUNNING)
+		return;
+	begin_stop(&(struct target_stop){.reason = STOP_SIGINT,
+					  .tid = tgt.resumed_tid});
+}
+
+bool target_poll_stop(struct target_stop *stop)
+{
+	if (tgt.state != RS_STOPPING || !everyone_stopped())
+		return false;
+	if (tgt.detach_pending) {
+		tgt.detach_pending = false;
+		remove_all_breakpoints();
+	}
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
+		the_vm.vcpus[i].dbg.mode = DBG_RUN_CONTINUE;
+	tgt.state = RS_STOPPED;
+	*stop = tgt.stop;
+	return true;
+}
+
+bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
+{
+	struct target_stop stop = {.tid = vcpu->id + 1};
+	enum run_state state = tgt.state;
+
+	if (state == RS_DETACHED || state == RS_HALTED)
+		return false;
+	switch (ev->kind) {
+	case DBG_EV_BRK:
+		/*
+		 * Ours only if GDB planted a BRK at this address; the guest's
+		 * own BRKs (ptrace, KGDB, BUG()) go back to it.
+		 */
+		if (find_sw_break(ev->pc) == NULL)
+			return false;
+		stop.reason = STOP_SWBREAK;
+		break;
+	case DBG_EV_HW_BREAK:
+		stop.reason = STOP_HWBREAK;
+		break;
+	case DBG_EV_WATCH:
+		if (ev->slot >= dbg_host.nr_watches)
+			return false;
+		switch (dbg_host.watches[ev->slot].kind) {
+		case DBG_WATCH_READ: stop.reason = STOP_RWATCH; break;
+		case DBG_WATCH_ACCESS: stop.reason = STOP_AWATCH; break;
+		default: stop.reason = STOP_WATCH; break;
+		}
+		stop.data_addr = dbg_host.watches[ev->slot].addr;
+		break;
+	case DBG_EV_STEP:
+		stop.reason = STOP_SIGTRAP;
+		break;
+	default:
+		return false;
+	}
+	begin_stop(&stop);
+	return true;
+}
+
+/*
+ * The session starts: stop everything. A guest left halted by `k` is
+ * already stopped; one still being stopped for a lost session carries on.
+ */
+void target_attach(void)
+{
+	dbg_host.attached = true;
+	host_state_changed();
+	tgt.stop_claimed = 0;
+	tgt.phys = false;
+	tgt.mem_tid = 1;
+	tgt.state = RS_STOPPING;
+	arch_memory_barrier();
+	begin_stop(&(struct target_stop){.reason = STOP_SIGTRAP, .tid = 1});
+	log_info("gdb: debugger attached, guest stopped");
+}
+
+static void finish_detach(bool run)
+{
+	remove_all_breakpoints();
+	dbg_host.attached = false;
+	dbg_host.step_irqs = false;
+	host_state_changed();
+	tgt.phys = false;
+	if (run) {
+		tgt.state = RS_DETACHED;
+		arch_memory_barrier();
+		run_everyone_free();
+	} else {
+		tgt.state = RS_HALTED;
+	}
+}
+
+/*
+ * Called when the transport has no session too: a session that ended
+ * while vCPUs were running finishes its clean-up here once they stopped,
+ * and a reset asked for over the wire happens once its reply has left.
+ */
+void target_service(void)
+{
+	if (tgt.detach_pending && tgt.state == RS_STOPPING &&
+	    everyone_stopped()) {
+		tgt.detach_pending = false;
+		finish_detach(true);
+		log_info("gdb: debugger detached, guest resumed");
+	}
+	if (tgt.reset_at_ns != 0 && arch_timer_now_ns() >= tgt.reset_at_ns) {
+		log_info("gdb: resetting the guest (and vigil with it)");
+		vm_report_stats(&the_vm);
+		arch_fw_system_reset();
+	}
+}
+
+void target_detach(void)
+{
+	switch (tgt.state) {
+	case RS_STOPPED:
+		finish_detach(true);
+		log_info("gdb: debugger detached, guest resumed");
+		break;
+	case RS_RUNNING:
+	case RS_STOPPING:
+		/* Breakpoints out only once nothing can hit them. */
+		tgt.detach_pending = true;
+		begin_stop(&(struct target_stop){.reason = STOP_SIGINT,
+						  .tid = tgt.resumed_tid});
+		break;
+	default:
+		break;
+	}
+}
+
+void target_kill(void)
+{
+	if (the_vm.cfg != NULL && the_vm.cfg->gdb_on_kill == GDB_KILL_RESET) {
+		target_reset();
+		return;
+	}
+	if (tgt.state == RS_STOPPED) {
+		finish_detach(false);
+		log_info("gdb: killed: guest left stopped (gdb.on_kill = stop)");
+	} else {
+		target_detach();
+	}
+}
+
+void target_reset(void)
+{
+	/* Leave time for the reply; target_service() does the rest. */
+	tgt.reset_at_ns = arch_timer_now_ns() + RESET_DELAY_NS;
+}
+
+void target_set_step_irqs(bool on)
+{
+	dbg_host.step_irqs = on;
+	host_state_changed();
+}
+
+bool target_step_irqs(void)
+{
+	return dbg_host.step_irqs;
+}
+
+/* ---- monitor text ----------------------------------------------------- */
+
+static const char *run_state_name(const struct vcpu *vcpu)
+{
+	if (vcpu->power == VCPU_OFF)
+		return "off";
+	if (vcpu->power == VCPU_ON_PENDING)
+		return "starting";
+	return vcpu_is_stopped(vcpu) ? "stopped" : "running";
+}
+
+void target_describe_vcpus(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < the_vm.nr_vcpus && used < len; i++) {
+		const struct vcpu *vcpu = &the_vm.vcpus[i];
+		int n;
+
+		if (vcpu->power == VCPU_ON && vcpu_has_context(vcpu))
+			n = snprintf(buf + used, len - used,
+				     "vCPU%u thread %u: %s at EL%u, pc 0x%llx, "
+				     "MPIDR 0x%llx\n",
+				     i, i + 1, run_state_name(vcpu),
+				     vcpu_el(vcpu),
+				     (unsigned long long)vcpu->arch.regs->pc,
+				     (unsigned long long)vcpu->mpidr);
+		else
+			n = snprintf(buf + used, len - used,
+				     "vCPU%u thread %u: %s\n", i, i + 1,
+				     run_state_name(vcpu));
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void target_describe_stats(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < the_vm.nr_vcpus && used < len; i++) {
+		const struct vcpu_stats *s = &the_vm.vcpus[i].stats;
+		int n = snprintf(buf + used, len - used,
+				 "vCPU%u: exits=%llu dbg_traps=%llu "
+				 "dbg_switches=%llu dbg_dirty=%llu "
+				 "dbg_clean=%llu\n",
+				 i, (unsigned long long)s->exits,
+				 (unsigned long long)s->dbg_traps,
+				 (unsigned long long)s->dbg_switches,
+				 (unsigned long long)s->dbg_dirty,
+				 (unsigned long long)s->dbg_clean);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
