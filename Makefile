@@ -42,6 +42,7 @@ INC_LWIP := -I$(LWIP_SRC)/include -Idrivers/lwip
 TARGET_CFLAGS := -std=gnu11 -O2 -g -fpic -fno-stack-protector -fshort-wchar \
 	-ffreestanding -fno-common -ffunction-sections -fdata-sections \
 	-mgeneral-regs-only -fno-omit-frame-pointer \
+	-mno-outline-atomics \
 	-nostdinc -isystem $(NEWLIB)/include \
 	-isystem $(shell $(CC) -print-file-name=include) \
 	-DVIGIL_VERSION=\"$(VERSION)\" -MMD -MP $(EXTRA_CFLAGS)
@@ -56,9 +57,10 @@ $(DEPS_STAMP): tools/setup-deps.sh
 	BUILD=$(BUILD) tools/setup-deps.sh
 	@touch $@
 
-include boot/objects.mk hv/objects.mk arch/arm64/objects.mk drivers/objects.mk
+include boot/objects.mk hv/objects.mk arch/arm64/objects.mk drivers/objects.mk \
+	debug/objects.mk
 
-OBJS := $(OBJS_boot) $(OBJS_hv) $(OBJS_arch) $(OBJS_drivers)
+OBJS := $(OBJS_boot) $(OBJS_hv) $(OBJS_arch) $(OBJS_drivers) $(OBJS_debug)
 # Only the folders that use lwIP see its headers.
 $(OBJS_drivers): CFLAGS_DIR += $(INC_LWIP)
 
