@@ -211,7 +211,11 @@ class Fuzzer:
         self.expect(b"P99999=00", "P of no register", error)
         self.expect(b"Z0,ffffffffffff0000,4", "Z0 at an unmapped address", error)
         self.expect(b"Z9,%x,4" % self.scratch, "Z of an unknown type", error_or_empty)
-        self.expect(b"Z2,%x,3" % self.scratch, "Z2 of length 3", error_or_empty)
+        self.expect(b"Z2,%x,0" % self.scratch, "Z2 of length 0", error_or_empty)
+        self.request(b"z2,%x,0" % self.scratch, "z2 of length 0")
+        self.expect(b"Z2,%x,ffffffffffffffff" % self.scratch, "Z2 of length 2^64-1",
+                    error_or_empty)
+        self.request(b"z2,%x,ffffffffffffffff" % self.scratch, "z2 of length 2^64-1")
         self.expect(b"Hg99", "Hg of no thread", error)
         self.expect(b"Tzz", "T with bad hex", error_or_empty)
         self.expect(b"qXfer:features:read:nosuch.xml:0,100", "qXfer of no annex", error)
