@@ -189,8 +189,8 @@ def parse_expect(path, target):
                     continue
                 text = pm.group(2)
             text = re.sub(r"\{mark:([\w-]+)\}", lambda g: str(m[g.group(1)]), text)
-            text = text.replace("{thread}", THREAD[target] % r"\d")
-            text = text.replace("{thread0}", THREAD[target] % "0")
+            text = text.replace("{thread}", THREAD[target].replace("%s", r"\d"))
+            text = text.replace("{thread0}", THREAD[target].replace("%s", "0"))
             if text.startswith("!"):
                 forbidden.append(text[1:])
             else:
@@ -408,7 +408,7 @@ VIGIL_ONLY = {
 def run_case(args, name):
     if args.target != "vigil" and name in VIGIL_ONLY:
         print("skip gdb.%s: %s" % (name, VIGIL_ONLY[name]))
-        return True
+        return None
     out = args.out or os.path.join(args.build, "system", "gdb-%s-%s" % (args.target, name))
     if args.out and len(args.cases) > 1:
         out = os.path.join(args.out, name)
@@ -421,8 +421,9 @@ def run_case(args, name):
         if not machine.alive():
             raise CaseFailed("QEMU exited during the case")
         machine.check_console()
-    except CaseFailed as e:
-        print("FAIL gdb.%s: %s" % (name, e))
+    except (CaseFailed, Exception) as e:
+        print("FAIL gdb.%s: %s%s" % (name, "" if isinstance(e, CaseFailed)
+                                      else "gdbtest.py: %s: " % type(e).__name__, e))
         print("  (logs in %s)" % out)
         return False
     finally:
@@ -452,8 +453,11 @@ def main():
     for c in args.cases:
         if c not in CASES:
             p.error("unknown case %s (cases: %s)" % (c, " ".join(CASES)))
-    failed = [c for c in args.cases if not run_case(args, c)]
-    print("gdb: %d passed, %d failed" % (len(args.cases) - len(failed), len(failed)))
+    results = {c: run_case(args, c) for c in args.cases}
+    failed = [c for c, r in results.items() if r is False]
+    skipped = [c for c, r in results.items() if r is None]
+    print("gdb: %d passed, %d failed, %d skipped" % (
+        len(results) - len(failed) - len(skipped), len(failed), len(skipped)))
     return 1 if failed else 0
 
 
