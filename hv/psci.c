@@ -8,6 +8,7 @@
 #include <arch_firmware.h>
 #include <arch_timer.h>
 #include <arch_vcpu.h>
+#include <vigil/debugger.h>
 #include <vigil/idle.h>
 #include <vigil/log.h>
 #include <vigil/smccc.h>
@@ -143,6 +144,49 @@ static void test_stop_others(struct vcpu *self, uint64_t ms)
 	log_info("test hook: vCPUs resumed");
 }
 
+/*
+ * Test hook (VIGIL_HVC_TEST_DEBUG_HOST, smccc.h): the debugger's hardware
+ * half driven without a debugger, on the calling vCPU, the way the GDB stub
+ * drives it (dbg_host, vcpu->dbg, then arch_debug_vcpu_resume()).
+ */
+static int64_t test_debug_host(struct vcpu *vcpu, const struct smccc_args *a)
+{
+	switch (a->a1) {
+	case 0:
+		arch_debug_host_release(vcpu);
+		return 0;
+	case 1:
+		arch_debug_host_acquire(vcpu);
+		return 0;
+	case 2:
+		dbg_host.attached = true;
+		dbg_host.nr_breaks = 1;
+		dbg_host.breaks[0] = a->a2;
+		dbg_host.nr_watches = 1;
+		dbg_host.watches[0] = (struct dbg_hw_watch){
+			.addr = a->a3, .len = 8, .kind = DBG_WATCH_WRITE};
+		break;
+	case 3:
+		dbg_host.attached = false;
+		dbg_host.nr_breaks = dbg_host.nr_watches = 0;
+		vcpu->dbg.mode = DBG_RUN_CONTINUE;
+		break;
+	case 4:
+		vcpu->dbg.mode = DBG_RUN_STEP;
+		break;
+	case 5:
+		vcpu->dbg.mode = DBG_RUN_RANGE;
+		vcpu->dbg.range_start = a->a2;
+		vcpu->dbg.range_end = a->a3;
+		break;
+	default:
+		return SMCCC_NOT_SUPPORTED;
+	}
+	dbg_host.generation++;
+	arch_debug_vcpu_resume(vcpu);
+	return 0;
+}
+
 int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 {
 	uint32_t fid = (uint32_t)args->fid;
@@ -187,11 +231,7 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 	case VIGIL_HVC_TEST_DEBUG_HOST:
 		if (!vcpu->vm->test_hooks)
 			return SMCCC_NOT_SUPPORTED;
-		if (args->a1)
-			arch_debug_host_acquire(vcpu);
-		else
-			arch_debug_host_release(vcpu);
-		return 0;
+		return test_debug_host(vcpu, args);
 	case VIGIL_HVC_TEST_STOP_OTHERS:
 		if (!vcpu->vm->test_hooks)
 			return SMCCC_NOT_SUPPORTED;

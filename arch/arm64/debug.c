@@ -6,6 +6,7 @@
  * its control registers show nothing enabled; never a partial set.
  */
 #include <arch_vcpu.h>
+#include <vigil/debugger.h>
 #include <vigil/log.h>
 #include <vigil/vm.h>
 
@@ -13,6 +14,7 @@
 #include "regs.h"
 #include "sysreg.h"
 #include "sysreg_trap.h"
+#include "vcpu.h"
 
 enum debug_state {
 	DEBUG_TRAPPING = 0,
@@ -38,6 +40,20 @@ enum debug_state {
 #define DBGBCR_MASK 0xffe1e7UL   /* BT, LBN, SSC, HMC, BAS, PMC, E */
 #define DBGWCR_E B(0)
 #define DBGWCR_MASK 0x1f1fffffUL /* MASK, WT, LBN, SSC, HMC, BAS, LSC, PAC, E */
+
+/* Fields of DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (Arm ARM D17.3). */
+#define DBGxCR_PxC_EL1_EL0 (3UL << 1) /* PMC / PAC: match at EL1 and EL0 */
+#define DBGxCR_HMC B(13)
+#define DBGxCR_LBN(cr) field_get(cr, 19, 16)
+#define DBGBCR_BAS_A64 (0xfUL << 5)   /* an A64 instruction */
+#define DBGBCR_BT(bcr) field_get(bcr, 23, 20)
+#define DBGBCR_BT_ADDR 0x0            /* unlinked address match */
+#define DBGBCR_BT_ADDR_LINKED 0x1     /* address match linked to a context */
+#define DBGWCR_LSC_SHIFT 3
+#define DBGWCR_BAS_SHIFT 5
+#define DBGWCR_WT_LINKED B(20)
+#define DBGWCR_MASK_SHIFT 24
+#define DBGWCR_MASK_MAX 31            /* 2^31 bytes */
 /*
  * DBGBVR: bits [1:0] are RES0 for an address, but part of the value for a
  * context-ID breakpoint, so the whole register is kept. DBGWVR: always an
@@ -73,6 +89,10 @@ void debug_init(void)
 	__asm__ volatile("mrs %0, id_aa64dfr0_el1" : "=r"(dfr0));
 	nr_brps = (unsigned int)field_get(dfr0, 15, 12) + 1;
 	nr_wrps = (unsigned int)field_get(dfr0, 23, 20) + 1;
+	if (nr_brps > DEBUG_MAX_BRPS)
+		nr_brps = DEBUG_MAX_BRPS;
+	if (nr_wrps > DEBUG_MAX_WRPS)
+		nr_wrps = DEBUG_MAX_WRPS;
 	/* The guest gets every performance counter. */
 	mdcr_hpmn = field_get(read_pmcr_el0(), 15, 11) & MDCR_HPMN_MASK;
 }
@@ -211,6 +231,8 @@ static void go_trapping(struct vcpu *vcpu)
 	update_mdcr(vcpu);
 }
 
+static void host_load(struct vcpu *vcpu);
+
 void debug_vcpu_reset(struct vcpu *vcpu)
 {
 	struct arch_debug *d = &vcpu->arch.debug;
@@ -220,7 +242,9 @@ void debug_vcpu_reset(struct vcpu *vcpu)
 	/* The OS lock is set by a cold reset (Arm ARM D2.5.4). */
 	d->oslk = 1;
 	d->host_owned = host;
-	if (!host)
+	if (host)
+		host_load(vcpu);
+	else
 		clear_hardware();
 	update_mdcr(vcpu);
 }
@@ -245,8 +269,10 @@ static void os_lock_changed(struct vcpu *vcpu)
 {
 	struct arch_debug *d = &vcpu->arch.debug;
 
-	if (d->host_owned)
+	if (d->host_owned) {
+		host_load(vcpu); /* the guest's slots follow its OS lock */
 		return;
+	}
 	if (d->oslk && d->state == DEBUG_DIRTY) {
 		save_full(d);
 		go_trapping(vcpu);
@@ -399,26 +425,343 @@ bool debug_access(struct vcpu *vcpu, const struct sysreg_trap *r, bool read,
 	}
 
 done:
-	/* While DIRTY the hardware must equal the shadow. */
-	if (handled && !read && !os_lock_regs && d->state == DEBUG_DIRTY)
-		restore_full(d);
+	/*
+	 * While DIRTY the hardware must equal the shadow; while host-owned
+	 * it holds the merge of the debugger's state and the shadow.
+	 */
+	if (handled && !read && !os_lock_regs) {
+		if (d->state == DEBUG_DIRTY)
+			restore_full(d);
+		else if (d->host_owned)
+			host_load(vcpu);
+	}
 	return handled;
 }
 
-void arch_debug_host_acquire(struct vcpu *vcpu)
+/*
+ * The host debugger's hardware.
+ *
+ * While host-owned, MDCR_EL2.TDE routes every debug exception to EL2 and
+ * the hardware holds a merge, rebuilt by host_load():
+ *
+ *   - the debugger's breakpoints and watchpoints (dbg_host) in the lowest
+ *     slots;
+ *   - the guest's own enabled ones (from the shadow, while its OS lock is
+ *     clear and MDSCR_EL1.MDE set) in the slots left over: in the same
+ *     slot where it is free, else in any free one. Context-matching
+ *     breakpoints are never moved (only some slots can compare contexts),
+ *     so the LBN of a linked breakpoint or watchpoint stays valid; one
+ *     whose context breakpoint is not loaded is left out. When slots run
+ *     out the debugger wins: the guest's breakpoint or watchpoint that does
+ *     not fit does not fire (docs/gdb.md, "Limits");
+ *   - MDSCR_EL1.MDE when anything is loaded, SS for a step (the
+ *     debugger's, a silent step-over, or the guest's own), the guest's
+ *     TDCC. KDE is never set: with TDE the debug target is EL2, so KDE
+ *     only matters for EL2 itself, and vigil must never take a debug
+ *     exception from its own code.
+ *
+ * With TDE, EL1 and EL0 generate debug exceptions whatever the guest's
+ * KDE and PSTATE.D, and the hardware's MDE is the merged one: a debug
+ * exception that is not the debugger's is checked against the guest's
+ * own rules (Arm ARM D2.2, "Enabling debug exceptions from the current
+ * Exception level": OS lock clear, MDE for breakpoints and watchpoints,
+ * SS for step, and from EL1 also KDE set and PSTATE.D clear). If the guest
+ * would have taken it, it is injected into EL1 with the syndrome the
+ * hardware gave EL2 (the same ISS; EC "lower EL" from EL0, "current EL"
+ * from EL1); if not, vigil steps over the instruction silently: every
+ * breakpoint and watchpoint off (MDE clear), one software step, then the
+ * merge again.
+ */
+
+static bool guest_bp_wp_live(const struct arch_debug *d)
+{
+	return !d->oslk && (d->mdscr & MDSCR_MDE);
+}
+
+static bool guest_step_live(const struct arch_debug *d)
+{
+	return !d->oslk && (d->mdscr & MDSCR_SS);
+}
+
+/* Would the guest take a debug exception from where it is? */
+static bool guest_takes_debug(const struct vcpu *vcpu)
+{
+	const struct arch_debug *d = &vcpu->arch.debug;
+
+	if (vcpu_from_el0(vcpu))
+		return true;
+	return (d->mdscr & MDSCR_KDE) && !(vcpu_regs(vcpu)->pstate & PSR_D);
+}
+
+/* DBGWVR/DBGWCR for one of the debugger's watchpoints; false if invalid. */
+static bool host_watch_regs(const struct dbg_hw_watch *w, uint64_t *wvr,
+			    uint64_t *wcr)
+{
+	uint64_t cr = DBGWCR_E | DBGxCR_PxC_EL1_EL0 |
+		      ((uint64_t)w->kind << DBGWCR_LSC_SHIFT);
+	uint64_t offset = w->addr & 7;
+
+	if (w->kind < DBG_WATCH_READ || w->kind > DBG_WATCH_ACCESS ||
+	    w->len == 0)
+		return false;
+	if (offset + w->len <= 8) {
+		/* BAS: one bit per byte of the doubleword. */
+		*wvr = w->addr & ~7UL;
+		*wcr = cr | (((1UL << w->len) - 1) << offset
+			     << DBGWCR_BAS_SHIFT);
+		return true;
+	}
+	/* MASK: an aligned power of two; BAS must then be all ones. */
+	if ((w->len & (w->len - 1)) || (w->addr & (w->len - 1)) ||
+	    w->len > arch_debug_max_watch_len())
+		return false;
+	*wvr = w->addr;
+	*wcr = cr | (0xffUL << DBGWCR_BAS_SHIFT) |
+	       ((uint64_t)__builtin_ctzl(w->len) << DBGWCR_MASK_SHIFT);
+	return true;
+}
+
+/* Does the access at far (a write or not) hit the debugger's watch? */
+static bool host_watch_hit(const struct dbg_hw_watch *w, uint64_t far,
+			   bool write)
+{
+	if ((w->kind == DBG_WATCH_READ && write) ||
+	    (w->kind == DBG_WATCH_WRITE && !write))
+		return false;
+	/*
+	 * FAR_EL2 is an address the access used, not necessarily the
+	 * watched byte (Arm ARM D2.10.5): compare the aligned blocks the
+	 * hardware compared.
+	 */
+	if ((w->addr & 7) + w->len <= 8)
+		return ALIGN_DOWN(far, 8) == ALIGN_DOWN(w->addr, 8);
+	return ALIGN_DOWN(far, w->len) == w->addr;
+}
+
+/* A guest control register as the merge loads it (never matching EL2). */
+static uint64_t guest_cr_for_hw(uint64_t cr)
+{
+	return cr & ~DBGxCR_HMC;
+}
+
+static bool bp_is_context(uint64_t bcr)
+{
+	return DBGBCR_BT(bcr) != DBGBCR_BT_ADDR &&
+	       DBGBCR_BT(bcr) != DBGBCR_BT_ADDR_LINKED;
+}
+
+/* Guest breakpoint g into hardware slot h. */
+static void load_guest_bp(struct arch_debug *d, unsigned int g,
+			  unsigned int h)
+{
+	hw_write_dbgbvr(h, d->bvr[g]);
+	hw_write_dbgbcr(h, guest_cr_for_hw(d->bcr[g]));
+	d->hw_bp_guest[h] = (uint8_t)(g + 1);
+}
+
+static void load_guest_wp(struct arch_debug *d, unsigned int g,
+			  unsigned int h)
+{
+	hw_write_dbgwvr(h, d->wvr[g]);
+	hw_write_dbgwcr(h, guest_cr_for_hw(d->wcr[g]));
+	d->hw_wp_guest[h] = (uint8_t)(g + 1);
+}
+
+/* Is the context breakpoint a linked one names loaded where it was? */
+static bool link_loaded(const struct arch_debug *d, uint64_t cr)
+{
+	unsigned int lbn = (unsigned int)DBGxCR_LBN(cr);
+
+	return lbn < nr_brps && d->hw_bp_guest[lbn] == lbn + 1 &&
+	       bp_is_context(d->bcr[lbn]);
+}
+
+static void merge_guest_bps(struct arch_debug *d, unsigned int first)
+{
+	uint32_t used = (1U << first) - 1, pending = 0;
+	unsigned int g, h;
+
+	for (g = 0; g < nr_brps; g++) {
+		uint64_t bcr = d->bcr[g];
+
+		if (!(bcr & DBGBCR_E) || (DBGBCR_BT(bcr) & 8))
+			continue; /* disabled, or VMID matching (no EL2) */
+		if (!(used & B(g))) {
+			load_guest_bp(d, g, g);
+			used |= 1U << g;
+		} else if (!bp_is_context(bcr)) {
+			pending |= 1U << g;
+		}
+	}
+	for (g = 0; g < nr_brps; g++) {
+		if (!(pending & B(g)))
+			continue;
+		for (h = first; h < nr_brps && (used & B(h)); h++)
+			;
+		if (h == nr_brps)
+			break; /* out of slots: the debugger wins */
+		load_guest_bp(d, g, h);
+		used |= 1U << h;
+	}
+	/* A linked address breakpoint needs its context breakpoint. */
+	for (h = first; h < nr_brps; h++) {
+		unsigned int gs = d->hw_bp_guest[h];
+
+		if (gs && DBGBCR_BT(d->bcr[gs - 1]) == DBGBCR_BT_ADDR_LINKED &&
+		    !link_loaded(d, d->bcr[gs - 1])) {
+			hw_write_dbgbcr(h, 0);
+			d->hw_bp_guest[h] = 0;
+		}
+	}
+}
+
+static void merge_guest_wps(struct arch_debug *d, unsigned int first)
+{
+	uint32_t used = (1U << first) - 1, pending = 0;
+	unsigned int g, h;
+
+	for (g = 0; g < nr_wrps; g++) {
+		uint64_t wcr = d->wcr[g];
+
+		if (!(wcr & DBGWCR_E))
+			continue;
+		if ((wcr & DBGWCR_WT_LINKED) && !link_loaded(d, wcr))
+			continue;
+		if (!(used & B(g))) {
+			load_guest_wp(d, g, g);
+			used |= 1U << g;
+		} else {
+			pending |= 1U << g;
+		}
+	}
+	for (g = 0; g < nr_wrps; g++) {
+		if (!(pending & B(g)))
+			continue;
+		for (h = first; h < nr_wrps && (used & B(h)); h++)
+			;
+		if (h == nr_wrps)
+			break;
+		load_guest_wp(d, g, h);
+		used |= 1U << h;
+	}
+}
+
+/* Rebuild the hardware from dbg_host and the guest's shadow. */
+static void host_load(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	unsigned int nb = 0, nw = 0, i;
+	bool any = false;
+	uint64_t mdscr = d->mdscr & MDSCR_TDCC;
+
+	if (dbg_host.attached) {
+		nb = dbg_host.nr_breaks < nr_brps ? dbg_host.nr_breaks
+						  : nr_brps;
+		nw = dbg_host.nr_watches < nr_wrps ? dbg_host.nr_watches
+						   : nr_wrps;
+	}
+	d->nr_host_bps = (uint8_t)nb;
+	d->nr_host_wps = (uint8_t)nw;
+	for (i = 0; i < nr_brps; i++) {
+		d->hw_bp_guest[i] = 0;
+		if (i < nb) {
+			hw_write_dbgbvr(i, dbg_host.breaks[i] & ~3UL);
+			hw_write_dbgbcr(i, DBGBCR_E | DBGxCR_PxC_EL1_EL0 |
+						   DBGBCR_BAS_A64);
+			any = true;
+		} else {
+			hw_write_dbgbcr(i, 0);
+		}
+	}
+	for (i = 0; i < nr_wrps; i++) {
+		uint64_t wvr, wcr = 0;
+
+		d->hw_wp_guest[i] = 0;
+		if (i < nw && host_watch_regs(&dbg_host.watches[i], &wvr, &wcr)) {
+			hw_write_dbgwvr(i, wvr);
+			any = true;
+		}
+		hw_write_dbgwcr(i, wcr);
+	}
+	if (guest_bp_wp_live(d)) {
+		merge_guest_bps(d, nb);
+		merge_guest_wps(d, nw);
+		any = true;
+	}
+	if (any && !d->step_over)
+		mdscr |= MDSCR_MDE;
+	if (d->host_step || d->step_over || guest_step_live(d))
+		mdscr |= MDSCR_SS;
+	write_mdscr_el1(mdscr);
+	isb();
+	d->host_loaded = 1;
+}
+
+/* Trap WFI/WFE and hold interrupts back while the debugger steps. */
+static void set_host_step(struct vcpu *vcpu, bool step)
+{
+	uint64_t hcr = vcpu->arch.hcr_el2 & ~(HCR_TWI | HCR_TWE);
+
+	vcpu->arch.debug.host_step = step;
+	vcpu->arch.debug.range_steps = 0;
+	/*
+	 * A stepped WFI or WFE traps and completes as a NOP: with interrupts
+	 * held back it could otherwise sleep for good.
+	 */
+	if (step)
+		hcr |= HCR_TWI | HCR_TWE;
+	if (hcr != vcpu->arch.hcr_el2) {
+		vcpu->arch.hcr_el2 = hcr;
+		write_hcr_el2(hcr);
+		isb();
+	}
+	vcpu->arch.vgic_hold_pending = step && !dbg_host.step_irqs;
+	if (step)
+		vcpu_regs(vcpu)->pstate |= PSR_SS;
+}
+
+uint64_t debug_guest_pstate(const struct vcpu *vcpu, uint64_t pstate)
+{
+	const struct arch_debug *d = &vcpu->arch.debug;
+
+	/* PSTATE.SS that vigil set for its own step is not the guest's. */
+	if ((d->host_step || d->step_over) && !guest_step_live(d))
+		pstate &= ~PSR_SS;
+	return pstate;
+}
+
+void debug_wfx_stepped(struct vcpu *vcpu)
+{
+	/*
+	 * A range step over a line that waits for an interrupt would spin
+	 * for good with interrupts held back: deliver them for the rest of
+	 * this range (a single step just completes the WFI as a NOP).
+	 */
+	if (vcpu->dbg.mode == DBG_RUN_RANGE)
+		vcpu->arch.vgic_hold_pending = 0;
+}
+
+static void acquire(struct vcpu *vcpu)
 {
 	struct arch_debug *d = &vcpu->arch.debug;
 
-	if (d->host_owned)
-		return;
 	if (d->state == DEBUG_DIRTY) {
 		save_full(d);
 		vcpu->stats.dbg_switches++;
 	}
 	d->state = DEBUG_TRAPPING;
 	d->host_owned = 1;
-	clear_hardware();
+	/* vigil keeps the guest's OS lock in the shadow (TDOSA). */
+	write_oslar_el1(0);
 	update_mdcr(vcpu);
+}
+
+void arch_debug_host_acquire(struct vcpu *vcpu)
+{
+	if (vcpu->arch.debug.host_owned)
+		return;
+	acquire(vcpu);
+	host_load(vcpu);
 }
 
 void arch_debug_host_release(struct vcpu *vcpu)
@@ -427,12 +770,312 @@ void arch_debug_host_release(struct vcpu *vcpu)
 
 	if (!d->host_owned)
 		return;
+	if (d->host_step || d->step_over) {
+		vcpu_regs(vcpu)->pstate = debug_guest_pstate(
+			vcpu, vcpu_regs(vcpu)->pstate);
+		d->step_over = 0;
+		set_host_step(vcpu, false);
+	}
 	d->host_owned = 0;
+	d->host_loaded = 0;
 	clear_hardware();
 	if (!d->oslk && anything_enabled(d))
 		go_dirty(vcpu);
 	else
 		update_mdcr(vcpu);
+}
+
+unsigned int arch_debug_nr_hw_breaks(void) { return nr_brps; }
+unsigned int arch_debug_nr_hw_watches(void) { return nr_wrps; }
+
+uint64_t arch_debug_max_watch_len(void)
+{
+	return 1UL << DBGWCR_MASK_MAX;
+}
+
+void arch_debug_vcpu_resume(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	bool step = vcpu->dbg.mode != DBG_RUN_CONTINUE;
+
+	if (!dbg_host.attached) {
+		if (d->host_owned)
+			arch_debug_host_release(vcpu);
+		return;
+	}
+	/* The common resume: nothing changed since the last one. */
+	if (d->host_loaded && !step && !d->host_step && !d->step_over &&
+	    vcpu->dbg.loaded_generation == dbg_host.generation)
+		return;
+	if (!d->host_owned)
+		acquire(vcpu);
+	/* A silent step-over cut short by the pause: its breakpoint re-fires. */
+	if (d->step_over) {
+		d->step_over = 0;
+		vcpu_regs(vcpu)->pstate &= ~PSR_SS;
+	}
+	set_host_step(vcpu, step);
+	host_load(vcpu);
+	vcpu->dbg.loaded_generation = dbg_host.generation;
+}
+
+/* ---- Debug exceptions taken to EL2 ------------------------------------ */
+
+static const char *const event_names[] = {
+	[DBG_EV_BRK] = "brk",
+	[DBG_EV_HW_BREAK] = "hw-break",
+	[DBG_EV_WATCH] = "watch",
+	[DBG_EV_STEP] = "step",
+};
+
+static bool host_event(struct vcpu *vcpu, const struct dbg_event *ev,
+		       uint32_t steps)
+{
+	/* Test guests check from the serial log that EL2 saw the event. */
+	if (vcpu->vm->test_hooks)
+		log_info("test: debug event %s vcpu=%u pc=0x%llx slot=%u "
+			 "addr=0x%llx write=%u steps=%u",
+			 event_names[ev->kind], vcpu->id,
+			 (unsigned long long)ev->pc, ev->slot,
+			 (unsigned long long)ev->data_addr, ev->write ? 1 : 0,
+			 steps);
+	return debugger_event(vcpu, ev);
+}
+
+/* Over one instruction with every breakpoint and watchpoint off. */
+static void step_over(struct vcpu *vcpu)
+{
+	vcpu->arch.debug.step_over = 1;
+	vcpu_regs(vcpu)->pstate |= PSR_SS;
+	host_load(vcpu);
+}
+
+/*
+ * A breakpoint, watchpoint or step exception that is not the debugger's:
+ * the guest's, if its own rules say it takes it (mde_or_ss is the enable
+ * its kind needs), else stepped over (or, for a step, stepped through).
+ */
+static void guest_debug_exception(struct vcpu *vcpu, uint64_t esr,
+				  uint64_t ec_low, uint64_t ec_cur, bool live,
+				  uint64_t far, bool set_far)
+{
+	if (live && guest_takes_debug(vcpu)) {
+		uint64_t ec = vcpu_from_el0(vcpu) ? ec_low : ec_cur;
+
+		esr = (esr & ~((uint64_t)EC_MAX << ESR_EC_SHIFT)) |
+		      ec << ESR_EC_SHIFT;
+		vcpu_inject_sync(vcpu, esr, far, set_far);
+		return;
+	}
+	if (ec_low == EC_SOFTSTP_LOW) {
+		/*
+		 * The guest's MDSCR_EL1.SS at EL1 with KDE clear or D set:
+		 * on hardware nothing happens until it returns to EL0. Here
+		 * each such instruction steps through EL2.
+		 */
+		vcpu_regs(vcpu)->pstate |= PSR_SS;
+		return;
+	}
+	step_over(vcpu);
+}
+
+void debug_handle_brk(struct vcpu *vcpu, uint64_t esr)
+{
+	struct dbg_event ev = {
+		.kind = DBG_EV_BRK,
+		.pc = vcpu_regs(vcpu)->pc,
+		.brk_imm = (uint16_t)ESR_BRK_IMM(esr),
+	};
+
+	if (dbg_host.attached && host_event(vcpu, &ev, 0))
+		return;
+	/* The guest's own: the same syndrome at EL1, ELR at the BRK. */
+	vcpu_inject_sync(vcpu, esr, 0, false);
+}
+
+/* Does one of the guest's loaded breakpoints match pc? */
+static bool guest_bp_at(const struct arch_debug *d, uint64_t pc)
+{
+	for (unsigned int h = d->nr_host_bps; h < nr_brps; h++) {
+		unsigned int g = d->hw_bp_guest[h];
+		if (g && !bp_is_context(d->bcr[g - 1]) &&
+		    (d->bvr[g - 1] & ~3UL) == pc)
+			return true;
+	}
+	return false;
+}
+
+void debug_handle_breakpoint(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	uint64_t pc = vcpu_regs(vcpu)->pc;
+
+	for (unsigned int i = 0; i < d->nr_host_bps; i++) {
+		struct dbg_event ev = {
+			.kind = DBG_EV_HW_BREAK, .pc = pc, .slot = i,
+		};
+
+		if ((dbg_host.breaks[i] & ~3UL) != pc)
+			continue;
+		if (host_event(vcpu, &ev, 0))
+			return;
+		if (!guest_bp_at(d, pc)) {
+			step_over(vcpu);
+			return;
+		}
+		break;
+	}
+	guest_debug_exception(vcpu, esr, EC_BREAKPT_LOW, EC_BREAKPT_CUR,
+			      guest_bp_wp_live(d), 0, false);
+}
+
+static bool guest_wp_at(const struct arch_debug *d, uint64_t far)
+{
+	for (unsigned int h = d->nr_host_wps; h < nr_wrps; h++) {
+		unsigned int g = d->hw_wp_guest[h];
+		uint64_t mask;
+
+		if (!g)
+			continue;
+		mask = field_get(d->wcr[g - 1], 28, 24);
+		mask = mask ? (1UL << mask) - 1 : 7;
+		if ((d->wvr[g - 1] & ~mask) == (far & ~mask))
+			return true;
+	}
+	return false;
+}
+
+void debug_handle_watchpoint(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	uint64_t far = read_far_el2();
+	bool write = esr & ESR_WP_WNR;
+
+	for (unsigned int i = 0; i < d->nr_host_wps; i++) {
+		struct dbg_event ev = {
+			.kind = DBG_EV_WATCH, .pc = vcpu_regs(vcpu)->pc,
+			.data_addr = far, .slot = i, .write = write,
+		};
+
+		if (!host_watch_hit(&dbg_host.watches[i], far, write))
+			continue;
+		if (host_event(vcpu, &ev, 0))
+			return;
+		if (!guest_wp_at(d, far)) {
+			step_over(vcpu);
+			return;
+		}
+		break;
+	}
+	guest_debug_exception(vcpu, esr, EC_WATCHPT_LOW, EC_WATCHPT_CUR,
+			      guest_bp_wp_live(d), far, true);
+}
+
+/* The debugger's step or range step is over: report it. */
+static void host_step_done(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	struct dbg_event ev = {
+		.kind = DBG_EV_STEP, .pc = vcpu_regs(vcpu)->pc,
+	};
+	uint32_t steps = d->range_steps + 1;
+
+	set_host_step(vcpu, false);
+	host_load(vcpu);
+	/*
+	 * Not taken (no debugger): run on. Taken: every vCPU stops, and
+	 * the debugger says how this one resumes.
+	 */
+	if (!host_event(vcpu, &ev, steps))
+		vcpu->dbg.mode = DBG_RUN_CONTINUE;
+}
+
+/*
+ * Did the instruction just stepped leave the guest where an ERET would:
+ * PC = ELR_EL1 and PSTATE = SPSR_EL1 (SS aside)?
+ */
+static bool stepped_eret(const struct vcpu *vcpu)
+{
+	const struct arch_regs *regs = vcpu_regs(vcpu);
+
+	return regs->pc == read_elr_el1() &&
+	       ((regs->pstate ^ read_spsr_el1()) & ~PSR_SS) == 0;
+}
+
+/*
+ * The guest's own software step. At EL1 with its KDE clear or D set the
+ * guest would not take it: vigil steps through instead (PSTATE.SS = 1),
+ * one instruction at a time, until the guest gets where it does take it.
+ * If it got there by an exception return, the step goes on as the
+ * guest's ERET would have set it: debug exceptions off at the source, on
+ * at the destination, so PSTATE.SS comes from SPSR_EL1.SS (Arm ARM,
+ * DebugExceptionReturnSS()). With TDE the hardware saw them on at the
+ * source too, and cleared PSTATE.SS.
+ */
+static void guest_step(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	bool through = d->step_through;
+
+	d->step_through = 0;
+	if (guest_step_live(d) && guest_takes_debug(vcpu)) {
+		if (through) {
+			if (stepped_eret(vcpu) && (read_spsr_el1() & PSR_SS)) {
+				vcpu_regs(vcpu)->pstate |= PSR_SS;
+				return;
+			}
+			/*
+			 * The guest's step just became active, and pending
+			 * (e.g. PSTATE.D unmasked): no instruction was
+			 * stepped, so ISV = 0.
+			 */
+			esr &= ~(ESR_SS_ISV | ESR_SS_EX);
+		}
+		guest_debug_exception(vcpu, esr, EC_SOFTSTP_LOW,
+				      EC_SOFTSTP_CUR, true, 0, false);
+		return;
+	}
+	d->step_through = 1;
+	vcpu_regs(vcpu)->pstate |= PSR_SS;
+}
+
+static void step_slow(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+
+	if (d->step_over) {
+		/* The instruction is done: the merge again. */
+		d->step_over = 0;
+		host_load(vcpu);
+		if (d->host_step)
+			debug_handle_step(vcpu, esr);
+		return;
+	}
+	guest_step(vcpu, esr);
+}
+
+void debug_handle_step(struct vcpu *vcpu, uint64_t esr)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	struct arch_regs *regs = vcpu_regs(vcpu);
+
+	if (__builtin_expect(!d->host_step || d->step_over, 0)) {
+		step_slow(vcpu, esr);
+		return;
+	}
+	/*
+	 * The hot path of a range step (`make bench` counts it): still in
+	 * the range, so step the next instruction (PSTATE.SS = 1 makes the
+	 * step active-not-pending again, Arm ARM D2.12.3).
+	 */
+	if (vcpu->dbg.mode == DBG_RUN_RANGE &&
+	    regs->pc - vcpu->dbg.range_start <
+		    vcpu->dbg.range_end - vcpu->dbg.range_start) {
+		d->range_steps++;
+		regs->pstate |= PSR_SS;
+		return;
+	}
+	host_step_done(vcpu);
 }
 
 #ifdef VIGIL_EAGER_DEBUG

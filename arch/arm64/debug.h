@@ -61,4 +61,19 @@ bool debug_access(struct vcpu *vcpu, const struct sysreg_trap *r, bool read,
 /* MDCR_EL2 for this vCPU now. */
 uint64_t debug_mdcr(const struct vcpu *vcpu);
 
+/*
+ * Debug exceptions routed to EL2 while host-owned (MDCR_EL2.TDE): the
+ * debugger's go to debugger_event(), the guest's are injected into EL1.
+ */
+void debug_handle_brk(struct vcpu *vcpu, uint64_t esr);
+void debug_handle_breakpoint(struct vcpu *vcpu, uint64_t esr);
+void debug_handle_watchpoint(struct vcpu *vcpu, uint64_t esr);
+void debug_handle_step(struct vcpu *vcpu, uint64_t esr);
+
+/* A WFI/WFE trapped during the debugger's step (and completed as a NOP). */
+void debug_wfx_stepped(struct vcpu *vcpu);
+
+/* SPSR_EL1 for an exception injected from pstate: the guest's own SS. */
+uint64_t debug_guest_pstate(const struct vcpu *vcpu, uint64_t pstate);
+
 #endif

@@ -22,9 +22,10 @@
 
 typedef void (*exit_handler_t)(struct vcpu *vcpu, uint64_t esr);
 
+/* The trapped instruction is complete (see vcpu_instruction_done). */
 static void skip_instruction(struct vcpu *vcpu, uint64_t esr)
 {
-	vcpu_regs(vcpu)->pc += (esr & ESR_IL) ? 4 : 2;
+	vcpu_instruction_done(vcpu, (esr & ESR_IL) ? 4 : 2);
 }
 
 static void handle_unknown(struct vcpu *vcpu, uint64_t esr)
@@ -50,7 +51,12 @@ static void smccc_from_regs(struct vcpu *vcpu)
 
 static void handle_hvc(struct vcpu *vcpu, uint64_t esr)
 {
-	/* ELR already points past the HVC. Only HVC #0 is SMCCC. */
+	/*
+	 * ELR already points past the HVC, which is complete: a step in
+	 * flight is due before the next instruction (vcpu_instruction_done).
+	 * Only HVC #0 is SMCCC.
+	 */
+	vcpu_instruction_done(vcpu, 0);
 	if (ESR_ISS(esr) & 0xffff) {
 		vcpu_regs(vcpu)->x[0] = (uint64_t)SMCCC_NOT_SUPPORTED;
 		return;
@@ -71,8 +77,13 @@ static void handle_smc(struct vcpu *vcpu, uint64_t esr)
 
 static void handle_wfx(struct vcpu *vcpu, uint64_t esr)
 {
-	/* Only trapped when vigil needs the CPU back; resume after it. */
+	/*
+	 * Only trapped when vigil needs the CPU back, or while the debugger
+	 * steps (the WFI completes as a NOP); resume after it.
+	 */
 	skip_instruction(vcpu, esr);
+	if (vcpu->arch.debug.host_step)
+		debug_wfx_stepped(vcpu);
 }
 
 /* FAR and HPFAR matter only for aborts: read them there, not per exit. */
@@ -178,6 +189,11 @@ static const exit_handler_t exit_handlers[EC_MAX + 1] = {
 	[EC_SYS64] = handle_sysreg_trap,
 	[EC_IABT_LOW] = handle_iabt,
 	[EC_DABT_LOW] = handle_dabt,
+	/* Routed here only while the debugger owns the hardware (TDE). */
+	[EC_BREAKPT_LOW] = debug_handle_breakpoint,
+	[EC_SOFTSTP_LOW] = debug_handle_step,
+	[EC_WATCHPT_LOW] = debug_handle_watchpoint,
+	[EC_BRK64] = debug_handle_brk,
 };
 #pragma GCC diagnostic pop
 

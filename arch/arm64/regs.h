@@ -35,9 +35,18 @@
 #define EC_SP_ALIGN 0x26
 #define EC_SERROR 0x2f
 #define EC_BREAKPT_LOW 0x30
+#define EC_BREAKPT_CUR 0x31
 #define EC_SOFTSTP_LOW 0x32
+#define EC_SOFTSTP_CUR 0x33
 #define EC_WATCHPT_LOW 0x34
+#define EC_WATCHPT_CUR 0x35
 #define EC_BRK64 0x3c
+
+/* ISS of debug exceptions (Arm ARM D17.2.37, ESR_ELx) */
+#define ESR_BRK_IMM(esr) ((esr) & 0xffff)
+#define ESR_WP_WNR B(6)   /* watchpoint: the access was a write */
+#define ESR_SS_ISV B(24)  /* software step: EX is valid */
+#define ESR_SS_EX B(6)    /* software step: a load-exclusive was stepped */
 
 /* ISS of data aborts */
 #define ESR_DABT_ISV B(24)
@@ -68,6 +77,8 @@
 #define HCR_IMO B(4)
 #define HCR_AMO B(5)
 #define HCR_BSU_IS B(10)
+#define HCR_TWI B(13)
+#define HCR_TWE B(14)
 #define HCR_TSC B(19)
 #define HCR_TACR B(21)
 #define HCR_RW B(31)
@@ -86,6 +97,7 @@
 #define PSR_D B(9)
 #define PSR_DAIF (PSR_D | PSR_A | PSR_I | PSR_F)
 #define PSR_SSBS B(12)
+#define PSR_SS B(21) /* software step: active-not-pending */
 #define PSR_PAN B(22)
 
 /* SCTLR_EL1 */

@@ -74,6 +74,7 @@ SYSREG_RW(elr_el1, elr_el1)
 SYSREG_RW(spsr_el1, spsr_el1)
 SYSREG_RW(csselr_el1, csselr_el1)
 SYSREG_RW(mdscr_el1, mdscr_el1)
+SYSREG_WRITE(oslar_el1, oslar_el1)
 SYSREG_RW(cntv_ctl_el0, cntv_ctl_el0)
 SYSREG_RW(cntv_cval_el0, cntv_cval_el0)
 

@@ -133,5 +133,5 @@ void handle_sysreg_trap(struct vcpu *vcpu, uint64_t esr)
 		  (unsigned long long)val);
 	if (read && rt != 31)
 		regs->x[rt] = val;
-	regs->pc += 4;
+	vcpu_instruction_done(vcpu, 4);
 }

@@ -171,8 +171,8 @@ uint64_t arch_vcpu_get_pc(const struct vcpu *vcpu)
  * mask DAIF, set PAN and SSBS as SCTLR_EL1 asks, and branch to the vector
  * for the mode the exception was taken from.
  */
-static void inject_sync(struct vcpu *vcpu, uint64_t esr, uint64_t far,
-			bool set_far)
+void vcpu_inject_sync(struct vcpu *vcpu, uint64_t esr, uint64_t far,
+		      bool set_far)
 {
 	struct arch_regs *regs = vcpu_regs(vcpu);
 	uint64_t pstate = regs->pstate, sctlr = read_sctlr_el1();
@@ -198,7 +198,7 @@ static void inject_sync(struct vcpu *vcpu, uint64_t esr, uint64_t far,
 		newstate |= PSR_SSBS;
 
 	write_elr_el1(regs->pc);
-	write_spsr_el1(pstate);
+	write_spsr_el1(debug_guest_pstate(vcpu, pstate));
 	write_esr_el1(esr);
 	if (set_far)
 		write_far_el1(far);
@@ -207,17 +207,21 @@ static void inject_sync(struct vcpu *vcpu, uint64_t esr, uint64_t far,
 	vcpu->stats.injected++;
 }
 
+bool vcpu_from_el0(const struct vcpu *vcpu)
+{
+	uint64_t mode = vcpu_regs(vcpu)->pstate & (PSR_MODE_MASK | PSR_MODE32);
+	return mode == PSR_MODE_EL0T || (mode & PSR_MODE32);
+}
+
 static uint64_t abort_ec(const struct vcpu *vcpu, uint64_t ec_same,
 			 uint64_t ec_lower)
 {
-	uint64_t mode = vcpu_regs(vcpu)->pstate & (PSR_MODE_MASK | PSR_MODE32);
-	return mode == PSR_MODE_EL0T || (mode & PSR_MODE32) ? ec_lower
-							   : ec_same;
+	return vcpu_from_el0(vcpu) ? ec_lower : ec_same;
 }
 
 void arch_vcpu_inject_undef(struct vcpu *vcpu)
 {
-	inject_sync(vcpu, ((uint64_t)EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, 0,
+	vcpu_inject_sync(vcpu, ((uint64_t)EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, 0,
 		    false);
 }
 
@@ -226,7 +230,7 @@ void vcpu_inject_data_abort(struct vcpu *vcpu, uint64_t far, bool write)
 	uint64_t esr = (abort_ec(vcpu, EC_DABT_CUR, EC_DABT_LOW)
 			<< ESR_EC_SHIFT) |
 		       ESR_IL | FSC_SYNC_EXTERNAL | (write ? ESR_DABT_WNR : 0);
-	inject_sync(vcpu, esr, far, true);
+	vcpu_inject_sync(vcpu, esr, far, true);
 }
 
 void vcpu_inject_prefetch_abort(struct vcpu *vcpu, uint64_t far)
@@ -234,5 +238,5 @@ void vcpu_inject_prefetch_abort(struct vcpu *vcpu, uint64_t far)
 	uint64_t esr = (abort_ec(vcpu, EC_IABT_CUR, EC_IABT_LOW)
 			<< ESR_EC_SHIFT) |
 		       ESR_IL | FSC_SYNC_EXTERNAL;
-	inject_sync(vcpu, esr, far, true);
+	vcpu_inject_sync(vcpu, esr, far, true);
 }

@@ -218,17 +218,27 @@ static bool deliverable(const struct virq *irq)
 	       (vgic.ctlr & (GICD_CTLR_ENABLE_G1 | GICD_CTLR_ENABLE_G1A));
 }
 
-/* Load the best candidates: active first, then by priority. */
+/*
+ * Load the best candidates: active first, then by priority. While the
+ * debugger steps the vCPU (vgic_hold_pending), only active interrupts are
+ * loaded, as active alone: the guest can still complete what it took, but
+ * nothing new is signalled, and pending state stays in software until the
+ * step is over. The guest's view of the GIC is unchanged: to it, the
+ * interrupt simply arrives after the step.
+ */
 static void flush_lrs(uint32_t v)
 {
 	uint32_t cand[VGIC_MAX_LRS];
 	unsigned int n = 0, total = 0;
+	bool hold = vgic.vm->vcpus[v].arch.vgic_hold_pending;
 
 	for (unsigned int w = 0; w < AP_WORDS; w++) {
 		for (uint64_t bits = vgic.ap[v][w]; bits; bits &= bits - 1) {
 			uint32_t intid = w * 64 + (uint32_t)__builtin_ctzl(bits);
 			struct virq *irq = virq_of(v, intid);
 			if (irq == NULL || !deliverable(irq))
+				continue;
+			if (hold && !irq->active)
 				continue;
 			total++;
 			/* Keep the nr_lrs best: replace the worst if better. */
@@ -255,7 +265,7 @@ static void flush_lrs(uint32_t v)
 		struct virq *irq = virq_of(v, cand[i]);
 		uint64_t lr = cand[i] | LR_GROUP1 |
 			      (uint64_t)irq->priority << LR_PRIORITY_SHIFT;
-		if (irq->pending)
+		if (irq->pending && !hold)
 			lr |= LR_STATE_PENDING;
 		if (irq->active)
 			lr |= LR_STATE_ACTIVE;
@@ -267,7 +277,8 @@ static void flush_lrs(uint32_t v)
 		vgic.lr_intid[v][i] = cand[i];
 		/* The list register owns the state until the next sync. */
 		irq->in_lr = (uint8_t)(v + 1);
-		irq->pending = 0;
+		if (!hold)
+			irq->pending = 0;
 		irq->active = 0;
 	}
 	vgic.vm->vcpus[v].arch.vgic_used_lrs = n;

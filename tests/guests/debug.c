@@ -1255,10 +1255,21 @@ static void test_el1_enables(const struct debug_caps *caps)
 	call_debug_enabled(bp_target);
 	ret = run_watch_sequence(var, WATCH_FIRST);
 	good &= no_hits("mde without kde: bp, wp") && watch_sequence_done("kde=0", var, ret);
-	set_mdscr(MDSCR_MDE | MDSCR_SS);
-	hits_reset((u64)step_straight_end);
-	ret = run_with_pstate(40, 0, step_straight, spsr_el1_stepping(), 0);
-	good &= no_hits("ss without kde") && value_matches("ss without kde result", 43, ret);
+	/*
+	 * KNOWN LIMIT with the host debugger attached ("hostdebug"): the
+	 * guest's MDSCR_EL1.SS at EL1 with KDE clear is stepped through EL2
+	 * one instruction at a time, and an exclusive loop in that window
+	 * (this guest's console lock) never succeeds, since each step's
+	 * exception return clears the exclusive monitor. Linux's window
+	 * (kernel_exit to eret) has none. Skipped there.
+	 */
+	if (!bootargs_has("hostdebug")) {
+		set_mdscr(MDSCR_MDE | MDSCR_SS);
+		hits_reset((u64)step_straight_end);
+		ret = run_with_pstate(40, 0, step_straight, spsr_el1_stepping(), 0);
+		good &= no_hits("ss without kde") &&
+			value_matches("ss without kde result", 43, ret);
+	}
 	if (good)
 		report_ok("cpu%u mde=1 kde=0: no bp, wp or step at el1", cpu);
 
@@ -1654,6 +1665,8 @@ static void test_state_survives(const struct debug_caps *caps)
 /* ---- The suite, per CPU ------------------------------------------------------ */
 
 static void test_debugger_takeover(const struct debug_caps *caps);
+static void host_debug_attach(void);
+static void host_debug_detach(void);
 
 static void run_suite(void)
 {
@@ -1671,6 +1684,8 @@ static void run_suite(void)
 		return;
 	}
 
+	if (bootargs_has("hostdebug"))
+		host_debug_attach();
 	test_brk();
 	for (unsigned n = 0; n < caps.brps; n++)
 		test_breakpoint(&caps, n);
@@ -1690,6 +1705,8 @@ static void run_suite(void)
 	if (bootargs_has("takeover"))
 		test_debugger_takeover(&caps);
 	reset_debug_state(&caps);
+	if (bootargs_has("hostdebug"))
+		host_debug_detach();
 }
 
 /*
@@ -1741,6 +1758,126 @@ static void test_debugger_takeover(const struct debug_caps *caps)
 	if (good)
 		report_ok("cpu%u debug state survives the debugger taking the hardware and"
 			  " giving it back", cpu);
+}
+
+/* ---- The host debugger attached (vigil's test hook) -------------------------- */
+
+/*
+ * Bootargs "hostdebug" (vigil.cfg "test_hooks = on"): VIGIL_HVC_TEST_DEBUG_HOST
+ * stands in for the GDB stub. Op 2 attaches a debugger that holds a hardware
+ * breakpoint on host_bp_target and a write watchpoint on this CPU's
+ * host_watched[] entry, for the whole suite: every guest check above must
+ * pass unchanged while it is there (the guest is never masked). Then the
+ * debugger's own events: its breakpoint and watchpoint reach EL2 and, as
+ * no debugger takes them, the guest runs on without noticing; ops 4 and 5
+ * single-step and range-step from the instruction after the HVC. vigil logs
+ * every event ("vigil: test: debug event ..."); this guest prints the lines
+ * vigil must have logged as "guest: expect <line>", and the system test
+ * checks them. Op 3 detaches.
+ */
+#define HOST_OP_ATTACH 2
+#define HOST_OP_DETACH 3
+#define HOST_OP_STEP 4
+#define HOST_OP_RANGE 5
+#define HOST_BP_RESULT 77
+#define HOST_RANGE_STEPS 9 /* mov, 3 x (subs, b.ne), wfi, nop */
+
+u64 host_bp_target(void);
+void host_watch_store(volatile u64 *p, u64 value);
+u64 host_step_probe(u32 fid, u64 op);
+u64 host_range_probe(u32 fid, u64 op, u64 start, u64 end);
+extern char host_watch_store_insn[], host_step_probe_end[];
+extern char host_range_start[], host_range_end[];
+
+asm(
+"	.pushsection .text, \"ax\"\n"
+"	.balign	4\n"
+"	.global	host_bp_target\n"
+"host_bp_target:\n"
+"	mov	x0, #" STR(HOST_BP_RESULT) "\n"
+"	ret\n"
+"	.global	host_watch_store, host_watch_store_insn\n"
+"host_watch_store:\n"
+"host_watch_store_insn:\n"
+"	str	x1, [x0]\n"
+"	ret\n"
+/* The HVC turns the step on; the step is the mov after it. */
+"	.global	host_step_probe, host_step_probe_end\n"
+"host_step_probe:\n"
+"	hvc	#0\n"
+"	mov	x0, #1\n"
+"host_step_probe_end:\n"
+"	ret\n"
+/* Range-stepped from host_range_start up to host_range_end. A WFI with
+ * nothing to wake it: the debugger's step must complete it as a NOP. */
+"	.global	host_range_probe, host_range_start, host_range_end\n"
+"host_range_probe:\n"
+"	hvc	#0\n"
+"host_range_start:\n"
+"	mov	x5, #3\n"
+"1:	subs	x5, x5, #1\n"
+"	b.ne	1b\n"
+"	wfi\n"
+"	nop\n"
+"host_range_end:\n"
+"	mov	x0, #2\n"
+"	ret\n"
+"	.popsection\n"
+);
+
+static volatile u64 host_watched[MAX_CPUS] __attribute__((aligned(64)));
+
+static u64 host_hook(u64 op, u64 a2, u64 a3)
+{
+	return smccc_call(SMCCC_HVC, VIGIL_HVC_TEST_DEBUG_HOST, op, a2, a3);
+}
+
+static void host_debug_attach(void)
+{
+	unsigned cpu = this_cpu();
+	u64 ret = host_hook(HOST_OP_ATTACH, (u64)host_bp_target,
+			    (u64)&host_watched[cpu]);
+
+	if (value_matches("hostdebug: attach returns 0", 0, ret))
+		report_ok("cpu%u the host debugger is attached with a breakpoint and a"
+			  " watchpoint", cpu);
+}
+
+static void host_debug_detach(void)
+{
+	unsigned cpu = this_cpu();
+	volatile u64 *var = &host_watched[cpu];
+	bool good = true;
+	u64 ret;
+
+	/* Its breakpoint and watchpoint: EL2 sees them, the guest does not. */
+	hits_reset(0);
+	good &= value_matches("hostdebug: host breakpoint target result", HOST_BP_RESULT,
+			      host_bp_target());
+	host_watch_store(var, 0x1234);
+	good &= value_matches("hostdebug: host-watched store", 0x1234, *var);
+	good &= no_hits("hostdebug: the host's breakpoint and watchpoint");
+	print_line("expect vigil: test: debug event hw-break vcpu=%u pc=0x%lx slot=0 addr=0x0"
+		   " write=0 steps=0", cpu, (u64)host_bp_target);
+	print_line("expect vigil: test: debug event watch vcpu=%u pc=0x%lx slot=0 addr=0x%lx"
+		   " write=1 steps=0", cpu, (u64)host_watch_store_insn, (u64)var);
+
+	/* A step and a range step, each ending with an event at EL2. */
+	ret = host_step_probe(VIGIL_HVC_TEST_DEBUG_HOST, HOST_OP_STEP);
+	good &= value_matches("hostdebug: stepped probe result", 1, ret);
+	print_line("expect vigil: test: debug event step vcpu=%u pc=0x%lx slot=0 addr=0x0"
+		   " write=0 steps=1", cpu, (u64)host_step_probe_end);
+	ret = host_range_probe(VIGIL_HVC_TEST_DEBUG_HOST, HOST_OP_RANGE,
+			       (u64)host_range_start, (u64)host_range_end);
+	good &= value_matches("hostdebug: range-stepped probe result", 2, ret);
+	print_line("expect vigil: test: debug event step vcpu=%u pc=0x%lx slot=0 addr=0x0"
+		   " write=0 steps=%u", cpu, (u64)host_range_end, HOST_RANGE_STEPS);
+	good &= no_hits("hostdebug: the host's steps");
+
+	ret = host_hook(HOST_OP_DETACH, 0, 0);
+	good &= value_matches("hostdebug: detach returns 0", 0, ret);
+	if (good)
+		report_ok("cpu%u the host debugger's events stay out of the guest", cpu);
 }
 
 /* ---- Two CPUs: independent debug registers ---------------------------------- */

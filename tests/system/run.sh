@@ -143,6 +143,33 @@ if selected debug-takeover; then
 	end_case
 fi
 
+# The host debugger attached (vigil's test hook standing in for the GDB
+# stub) with a hardware breakpoint and a watchpoint of its own: the whole
+# debug suite still passes (the guest's BRK, breakpoints, watchpoints and
+# single-step all reach it), and the debugger's own breakpoint, watchpoint,
+# step and range step come to EL2: the guest prints each line vigil must
+# have logged ("guest: expect ...").
+for run in cortex-a72:1 cortex-a72:2 max:1; do
+	cpu=${run%:*} smp=${run#*:}
+	name="debug-host-attached-$cpu-smp$smp"
+	selected "$name" || continue
+	begin_case "$name"
+	make_esp "$GUESTS/debug.bin" "cmdline = oslock-strict hostdebug" "test_hooks = on"
+	boot "$cpu" "$smp"
+	expect_guest_pass debug
+	for ((i = 0; i < smp; i++)); do
+		expect_line "guest: ok cpu$i the host debugger is attached with a breakpoint and a watchpoint"
+		expect_line "guest: ok cpu$i the host debugger's events stay out of the guest"
+	done
+	n=0
+	while IFS= read -r line; do
+		expect_line "$line"
+		n=$((n + 1))
+	done < <(sed -n 's/^guest: expect //p' "$case_log.txt")
+	[ "$n" = $((4 * smp)) ] || fail "$n 'guest: expect' lines, expected $((4 * smp))"
+	end_case
+done
+
 # Lazy switching: once the guest stops using its debug registers, 10^8
 # instructions and 25 exits later nothing more has trapped or switched.
 stats_of() { # LOG: "dbg_traps=N dbg_switches=N" of vCPU 0

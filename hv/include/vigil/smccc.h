@@ -49,7 +49,12 @@
  * exercise internal mechanisms before the interfaces that use them exist.
  *
  * VIGIL_HVC_TEST_DEBUG_HOST(1) makes the (future) debugger take this
- * vCPU's debug hardware; (0) gives it back. Returns 0.
+ * vCPU's debug hardware; (0) gives it back. Returns 0. It also stands in
+ * for the GDB stub on the calling vCPU: (2, bp, var) attaches a debugger
+ * with a hardware breakpoint at bp and an 8-byte write watchpoint at var;
+ * (3) detaches; (4) single-steps the instruction after the HVC; (5, start,
+ * end) range-steps while start <= pc < end. vigil logs each event it sees
+ * ("test: debug event ..."); none is taken, so the guest runs on.
  */
 #define VIGIL_HVC_TEST_DEBUG_HOST 0xC6000100U
 /*

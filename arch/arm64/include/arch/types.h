@@ -48,6 +48,15 @@ struct arch_debug {
 	uint8_t corenpdrq; /* DBGPRCR_EL1 */
 	uint8_t state;    /* enum debug_state, debug.c */
 	uint8_t host_owned;
+	/* Host-owned only (debug.c, "The host debugger's hardware"). */
+	uint8_t host_loaded; /* the hardware follows dbg_host and the shadow */
+	uint8_t host_step;   /* a host step or range step is in flight */
+	uint8_t step_over;   /* stepping silently over one instruction */
+	uint8_t step_through; /* stepping the guest where it takes no step */
+	uint8_t nr_host_bps, nr_host_wps; /* host slots: the lowest ones */
+	uint32_t range_steps; /* instructions range-stepped so far */
+	/* Hardware slot -> guest slot + 1 loaded there, or 0. */
+	uint8_t hw_bp_guest[16], hw_wp_guest[16];
 };
 
 struct arch_vcpu {
@@ -66,6 +75,8 @@ struct arch_vcpu {
 	/* vGIC fast path: list registers in use, interrupts in flight. */
 	uint32_t vgic_used_lrs;
 	volatile uint32_t vgic_in_flight;
+	/* Load only active interrupts: a host step holds pending ones back. */
+	uint8_t vgic_hold_pending;
 	/* Syndrome of the exit being handled. */
 	uint64_t esr;
 	uint64_t far;
