@@ -45,6 +45,7 @@ static struct {
 	size_t out_head, out_len; /* ring: oldest byte at out_head */
 	bool overflowed;
 	uint16_t port;
+	bool announced; /* the "listening" line is out */
 } tp;
 
 /* ---- output ----------------------------------------------------------- */
@@ -254,8 +255,24 @@ static err_t gdb_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 /* ---- polling ---------------------------------------------------------- */
 
+/*
+ * Say the stub is there once it can be reached: with DHCP the address
+ * comes after the listener is up, and a client that connects before then
+ * only gets through on TCP's retries, seconds later. (vigil's address is
+ * in the "net:" line just before.)
+ */
+static void announce(void)
+{
+	if (tp.announced || ip4_addr_isany(netif_ip4_addr(netif_default)))
+		return;
+	tp.announced = true;
+	/* Tests and users wait for this line: keep its form. */
+	log_info("gdb: listening on TCP port %u", tp.port);
+}
+
 static void gdb_service(void)
 {
+	announce();
 	target_service();
 	if (tp.session == NULL)
 		return;
@@ -320,8 +337,7 @@ static bool gdb_init(const void *fdt, struct vm *vm)
 	if (!hv_idle_register(gdb_idle) ||
 	    !arch_timer_every(GDB_POLL_MS, gdb_timer, NULL))
 		log_warn("gdb: the stub is polled less often than it should");
-	/* Tests and users look for this line: keep its form. */
-	log_info("gdb: listening on TCP port %u", cfg->gdb_port);
+	announce();
 	return true;
 }
 HV_INIT(HV_INIT_SERVICE, gdb_init);
