@@ -311,6 +311,17 @@ static bool translate(unsigned int tid, uint64_t addr, uint64_t *pa,
 	return true;
 }
 
+/*
+ * New code in guest RAM: to the point of coherency, for a guest that runs
+ * with its MMU or caches off and fetches from memory, and out of every
+ * I-cache.
+ */
+static void sync_code(uint64_t pa, size_t len)
+{
+	arch_clean_dcache_range((uintptr_t)pa, len);
+	arch_sync_icache_range((uintptr_t)pa, len);
+}
+
 /* Show the instruction GDB replaced, not our BRK, in [pa, pa+len). */
 static void hide_sw_breaks(uint64_t pa, uint8_t *buf, size_t len)
 {
@@ -383,7 +394,7 @@ size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
 		size_t n = len - done < span ? len - done : (size_t)span;
 		memcpy((void *)(uintptr_t)pa, buf + done, n);
 		write_under_sw_breaks(pa, buf + done, n);
-		arch_sync_icache_range((uintptr_t)pa, n);
+		sync_code(pa, n);
 		done += n;
 	}
 	return done;
@@ -408,7 +419,7 @@ static struct sw_break *find_sw_break(uint64_t va)
 static void patch_insn(uint64_t pa, uint32_t insn)
 {
 	*(volatile uint32_t *)(uintptr_t)pa = insn;
-	arch_sync_icache_range((uintptr_t)pa, INSN_SIZE);
+	sync_code(pa, INSN_SIZE);
 }
 
 static enum target_result insert_sw_break(uint64_t addr, uint64_t kind)
