@@ -92,8 +92,9 @@ static const char monitor_help[] =
 	"  stats            debug counters\n"
 	"  phys [on|off]    m/M/X at guest-physical addresses (default off)\n"
 	"  step-irqs [on|off]  let interrupts in during a step (default off)\n"
-	"  reset            restart the guest at its entry point, stopped\n"
-	"                   (then 'flushregs' so gdb rereads registers)\n";
+	"  reset            reset the guest: with its devices passed through,\n"
+	"                   that is a machine reset, so vigil restarts too and\n"
+	"                   this session ends; connect again once it is up\n";
 
 /* ---- Output ---- */
 
@@ -884,8 +885,8 @@ static void handle_monitor(struct rsp_cursor *c)
 			       target_step_irqs);
 	} else if (word_is(word, wlen, "reset") && *arg == '\0') {
 		target_reset();
-		console_output("guest reset: stopped at its entry point; "
-			       "'flushregs' rereads its registers\n");
+		console_output("resetting the machine: vigil and the guest "
+			       "restart; connect again once vigil is up\n");
 		reply("OK");
 	} else {
 		/* Like gdbserver: say what went wrong, then fail the command

@@ -359,8 +359,13 @@ static bool mem_allowed(unsigned int tid)
 	return tgt.state == RS_STOPPED && vcpu_of(tid) != NULL;
 }
 
-size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
-		       size_t len)
+/*
+ * Copy between buf and guest memory, a page (or block) at a time, as far
+ * as the addresses translate. Reads show the instructions under GDB's
+ * BRKs; writes keep the BRKs and the instruction fetches coherent.
+ */
+static size_t access_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
+			 size_t len, bool write)
 {
 	size_t done = 0;
 
@@ -372,32 +377,31 @@ size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
 		if (!translate(tid, addr + done, &pa, &span))
 			break;
 		size_t n = len - done < span ? len - done : (size_t)span;
-		memcpy(buf + done, (const void *)(uintptr_t)pa, n);
-		hide_sw_breaks(pa, buf + done, n);
+		void *guest = (void *)(uintptr_t)pa;
+		if (write) {
+			memcpy(guest, buf + done, n);
+			write_under_sw_breaks(pa, buf + done, n);
+			sync_code(pa, n);
+		} else {
+			memcpy(buf + done, guest, n);
+			hide_sw_breaks(pa, buf + done, n);
+		}
 		done += n;
 	}
 	return done;
 }
 
+size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
+		       size_t len)
+{
+	return access_mem(tid, addr, buf, len, false);
+}
+
 size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
 			size_t len)
 {
-	size_t done = 0;
-
-	if (!mem_allowed(tid))
-		return 0;
-	tgt.mem_tid = tid;
-	while (done < len) {
-		uint64_t pa, span;
-		if (!translate(tid, addr + done, &pa, &span))
-			break;
-		size_t n = len - done < span ? len - done : (size_t)span;
-		memcpy((void *)(uintptr_t)pa, buf + done, n);
-		write_under_sw_breaks(pa, buf + done, n);
-		sync_code(pa, n);
-		done += n;
-	}
-	return done;
+	/* Only read through when write is false. */
+	return access_mem(tid, addr, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 /* ---- breakpoints and watchpoints -------------------------------------- */
@@ -875,19 +879,13 @@ void target_describe_stats(char *buf, size_t len)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (uint32_t i = 0; i < the_vm.nr_vcpus && used < len; i++) {
-		const struct vcpu_stats *s = &the_vm.vcpus[i].stats;
-		int n = snprintf(buf + used, len - used,
-				 "vCPU%u: exits=%llu dbg_traps=%llu "
-				 "dbg_switches=%llu dbg_dirty=%llu "
-				 "dbg_clean=%llu\n",
-				 i, (unsigned long long)s->exits,
-				 (unsigned long long)s->dbg_traps,
-				 (unsigned long long)s->dbg_switches,
-				 (unsigned long long)s->dbg_dirty,
-				 (unsigned long long)s->dbg_clean);
-		if (n < 0)
+	for (uint32_t i = 0; i < the_vm.nr_vcpus && used + 1 < len; i++) {
+		int n = vcpu_format_stats(&the_vm.vcpus[i], buf + used,
+					  len - used - 1);
+		if (n < 0 || (size_t)n >= len - used - 1)
 			break;
 		used += (size_t)n;
+		buf[used++] = '\n';
+		buf[used] = '\0';
 	}
 }

@@ -6,6 +6,8 @@
  * vCPU's own CPU, inside the exception handler, so "running a vCPU" is just
  * returning from that handler; a stopped vCPU is its CPU waiting in EL2.
  */
+#include <stdio.h>
+
 #include <arch_cpu.h>
 #include <arch_vcpu.h>
 #include <vigil/idle.h>
@@ -171,18 +173,30 @@ bool vcpu_is_stopped(const struct vcpu *vcpu)
 	return vcpu->paused || vcpu->power == VCPU_OFF;
 }
 
+int vcpu_format_stats(const struct vcpu *vcpu, char *buf, size_t len)
+{
+	const struct vcpu_stats *s = &vcpu->stats;
+
+	/* Tests and `make bench` parse this: keep its form. */
+	return snprintf(buf, len,
+			"vcpu=%u exits=%llu dbg_traps=%llu dbg_switches=%llu "
+			"dbg_dirty=%llu dbg_clean=%llu",
+			vcpu->id, (unsigned long long)s->exits,
+			(unsigned long long)s->dbg_traps,
+			(unsigned long long)s->dbg_switches,
+			(unsigned long long)s->dbg_dirty,
+			(unsigned long long)s->dbg_clean);
+}
+
 void vm_report_stats(const struct vm *vm)
 {
+	char line[VCPU_STATS_TEXT_MAX];
+
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;
-		/* Tests and `make bench` parse this line: keep its form. */
-		log_info("stats vcpu=%u exits=%llu dbg_traps=%llu "
-			 "dbg_switches=%llu dbg_dirty=%llu dbg_clean=%llu",
-			 i, (unsigned long long)s->exits,
-			 (unsigned long long)s->dbg_traps,
-			 (unsigned long long)s->dbg_switches,
-			 (unsigned long long)s->dbg_dirty,
-			 (unsigned long long)s->dbg_clean);
+
+		vcpu_format_stats(&vm->vcpus[i], line, sizeof(line));
+		log_info("stats %s", line);
 		log_debug("vCPU %u: smccc=%llu mmio=%llu injected=%llu "
 			  "aborts=%llu",
 			  i, (unsigned long long)s->smccc,

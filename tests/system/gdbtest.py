@@ -28,6 +28,8 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("detach-reattach", "detach, the guest runs on, a new session attaches"),
     ("disconnect-reattach", "connection dropped while running, re-attach"),
     ("second-client", "a second client is refused, the first unaffected"),
+    ("monitor", "monitor help, vcpus, stats, step-irqs, phys, an unknown one"),
+    ("kill-reattach", "kill (gdb.on_kill = stop): the guest stays where it was"),
     ("fuzz", "10,000 malformed packets, then a normal session"),
     ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
 ]) + """
@@ -307,6 +309,13 @@ class Runner:
             raise CaseFailed("QEMU exited after %s" % first)
         self.session("reattach")
 
+    def kill_reattach(self):
+        self.session("kill")
+        time.sleep(2)
+        if not self.m.alive():
+            raise CaseFailed("QEMU exited after kill")
+        self.session("kill-after")
+
     def second_client(self):
         ready = os.path.join(self.out, "first.attached")
         release = os.path.join(self.out, "second.done")
@@ -393,6 +402,8 @@ CASES = {
     "detach-reattach": lambda r: r.detach_reattach("detach"),
     "disconnect-reattach": lambda r: r.detach_reattach("disconnect"),
     "second-client": lambda r: r.second_client(),
+    "monitor": lambda r: r.session("monitor"),
+    "kill-reattach": lambda r: r.kill_reattach(),
     "fuzz": lambda r: r.fuzz(),
     "lldb": lambda r: r.lldb(),
 }
@@ -400,6 +411,8 @@ CASES = {
 
 # Cases that test what only vigil promises, with the reason.
 VIGIL_ONLY = {
+    "monitor": "vigil's own monitor commands",
+    "kill-reattach": "QEMU's stub quits QEMU on kill",
     "disconnect-reattach": "QEMU 7.2 leaves the machine paused when the client goes",
     "fuzz": "QEMU 7.2 exits within the first few hundred packets (seed 6)",
 }

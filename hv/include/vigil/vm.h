@@ -113,6 +113,13 @@ bool vcpu_is_stopped(const struct vcpu *vcpu);
 
 
 
+/*
+ * One line of a vCPU's exit and debug counters, "vcpu=N exits=N
+ * dbg_traps=N ..." (snprintf's result); what vm_report_stats() logs.
+ */
+#define VCPU_STATS_TEXT_MAX 160
+int vcpu_format_stats(const struct vcpu *vcpu, char *buf, size_t len);
+
 /* Per-vCPU counters at SYSTEM_OFF/RESET (log level info, more at debug). */
 void vm_report_stats(const struct vm *vm);
 #endif
