@@ -24,6 +24,7 @@ out=$BUILD/system/linux-gdb-qemu-$session
 rm -rf "$out"
 mkdir -p "$out"
 log=$out/serial.log
+: > "$log"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 timeout -k 5 400 qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72 -smp 2 \
