@@ -29,6 +29,7 @@
 #include <arch_vcpu.h>
 #include <vigil/config.h>
 #include <vigil/debugger.h>
+#include <vigil/idle.h>
 #include <vigil/log.h>
 #include <vigil/vm.h>
 
@@ -54,6 +55,13 @@ struct dbg_host_state dbg_host;
 
 /* A reset asked for over the wire waits this long for its reply to leave. */
 #define RESET_DELAY_NS (200ULL * 1000 * 1000)
+/*
+ * A guest powering off with a debugger attached waits for its W00 to leave
+ * (the NIC needs a moment after lwIP hands the frame over), but not for
+ * ever: a client that stopped reading must not keep the machine up.
+ */
+#define EXIT_FLUSH_NS (100ULL * 1000 * 1000)
+#define EXIT_BOUND_NS (2000ULL * 1000 * 1000)
 
 struct sw_break {
 	uint64_t va;
@@ -81,6 +89,9 @@ static struct {
 	unsigned int mem_tid; /* whose page tables Z0 translates with */
 	bool phys;
 	uint64_t reset_at_ns; /* 0 = no reset pending */
+	/* The guest is powering off: W00 first (debugger_guest_exit). */
+	volatile bool exiting;
+	volatile uint64_t exit_reported_ns;
 	struct sw_break sw[MAX_SW_BREAKS];
 } tgt = {.resumed_tid = 1, .mem_tid = 1};
 
@@ -680,6 +691,14 @@ void target_interrupt(void)
 
 bool target_poll_stop(struct target_stop *stop)
 {
+	if (tgt.exiting) {
+		/* The vCPU powering off never stops: report at once. */
+		if (tgt.exit_reported_ns != 0)
+			return false;
+		tgt.exit_reported_ns = arch_timer_now_ns();
+		*stop = (struct target_stop){.reason = STOP_EXITED, .tid = 1};
+		return true;
+	}
 	if (tgt.state != RS_STOPPING || !everyone_stopped())
 		return false;
 	if (tgt.detach_pending) {
@@ -731,6 +750,38 @@ bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
 	}
 	begin_stop(&stop);
 	return true;
+}
+
+struct exit_wait {
+	uint64_t deadline_ns;
+};
+
+static bool exit_reported(void *ctx)
+{
+	const struct exit_wait *w = ctx;
+	uint64_t now = arch_timer_now_ns();
+
+	if (now >= w->deadline_ns)
+		return true;
+	return tgt.exit_reported_ns != 0 &&
+	       now >= tgt.exit_reported_ns + EXIT_FLUSH_NS;
+}
+
+void debugger_guest_exit(struct vcpu *vcpu)
+{
+	struct exit_wait w;
+
+	(void)vcpu;
+	if (tgt.state == RS_DETACHED || tgt.state == RS_HALTED)
+		return;
+	w.deadline_ns = arch_timer_now_ns() + EXIT_BOUND_NS;
+	tgt.exit_reported_ns = 0;
+	arch_memory_barrier();
+	tgt.exiting = true;
+	/* The others stop; this CPU keeps the network going meanwhile. */
+	stop_everyone();
+	hv_idle_wait_until(exit_reported, &w);
+	log_info("gdb: the debugger was told the guest exited");
 }
 
 /*

@@ -226,6 +226,7 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 	case PSCI_FN_SYSTEM_OFF:
 		log_info("guest powered off (PSCI SYSTEM_OFF on vCPU %u)",
 			 vcpu->id);
+		debugger_guest_exit(vcpu);
 		vm_report_stats(vcpu->vm);
 		arch_fw_system_off();
 	case VIGIL_HVC_TEST_DEBUG_HOST:
@@ -239,6 +240,7 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 		return 0;
 	case PSCI_FN_SYSTEM_RESET:
 		log_info("guest reset (PSCI SYSTEM_RESET on vCPU %u)", vcpu->id);
+		debugger_guest_exit(vcpu);
 		vm_report_stats(vcpu->vm);
 		arch_fw_system_reset();
 	default:

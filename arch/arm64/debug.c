@@ -991,15 +991,15 @@ static void host_step_done(struct vcpu *vcpu)
 }
 
 /*
- * Did the instruction just stepped leave the guest where an ERET would:
- * PC = ELR_EL1 and PSTATE = SPSR_EL1 (SS aside)?
+ * Stepping through EL1 (the guest would not take its step there) and now
+ * at EL0: the instruction just stepped was an exception return, the only
+ * way down. Comparing PC and PSTATE with ELR_EL1/SPSR_EL1 instead is not
+ * reliable: PSTATE bits the return does not restore as written (and QEMU's
+ * view of them) differ.
  */
 static bool stepped_eret(const struct vcpu *vcpu)
 {
-	const struct arch_regs *regs = vcpu_regs(vcpu);
-
-	return regs->pc == read_elr_el1() &&
-	       ((regs->pstate ^ read_spsr_el1()) & ~PSR_SS) == 0;
+	return vcpu_from_el0(vcpu);
 }
 
 /*

@@ -6,6 +6,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pattern=${1:-.}
+mkdir -p "$(dirname "$RESULTS")"
 : > "$RESULTS"
 
 selected() { echo "$1" | grep -qE -- "$pattern"; }

@@ -81,10 +81,18 @@ struct dbg_event {
  * arch -> debug/, on the vCPU's own CPU at EL2 while it handles the exit.
  * Returns true if the debugger takes the event (every vCPU then stops, this
  * one at the end of the exit), false if it is the guest's own (the arch
- * layer hands it to the guest as the hardware would have). A build without
- * a debugger links a version that always returns false.
+ * layer hands it to the guest as the hardware would have), and always
+ * false while no session is open.
  */
 bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev);
+
+/*
+ * hv -> debug/: the guest is powering off or resetting the machine (PSCI),
+ * on the calling vCPU's CPU. With a debugger attached it is told first
+ * (GDB's W00, "exited"); returns once that has gone out, or after a short
+ * bound if it cannot.
+ */
+void debugger_guest_exit(struct vcpu *vcpu);
 
 /* The state every vCPU's hardware follows (owned by debug/). */
 extern struct dbg_host_state dbg_host;

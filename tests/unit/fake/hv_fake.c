@@ -19,6 +19,11 @@
 /* The host debugger's state lives in debug/target.c in vigil. */
 struct dbg_host_state dbg_host;
 
+void debugger_guest_exit(struct vcpu *vcpu)
+{
+	(void)vcpu;
+}
+
 static char lines[FAKE_LOG_KEEP][FAKE_LOG_LINE_MAX];
 static unsigned int count;
 static enum log_level level = LOG_DEBUG;
