@@ -30,61 +30,7 @@ const char guest_name[] = "bench";
 #define STR_(x) #x
 #define STR(x)	STR_(x)
 
-#define write_sysreg(reg, val) \
-	asm volatile("msr " #reg ", %0" : : "r"((u64)(val)) : "memory")
-#define read_sysreg(reg)                                                \
-	({                                                              \
-		u64 __v;                                                \
-		asm volatile("mrs %0, " #reg : "=r"(__v) : : "memory"); \
-		__v;                                                    \
-	})
 #define isb() asm volatile("isb" : : : "memory")
-
-/* ---- PMU -------------------------------------------------------------- */
-
-#define PMCR_E		(1UL << 0)
-#define PMCR_N(pmcr)	(((pmcr) >> 11) & 0x1f)
-#define PMEVTYPER_P	(1UL << 31) /* don't count EL1 */
-#define PMEVTYPER_U	(1UL << 30) /* don't count EL0 */
-#define PMEVTYPER_NSH	(1UL << 27) /* count EL2 */
-#define EV_INST_RETIRED 0x08
-#define PMU_EL2_INSNS \
-	(PMEVTYPER_P | PMEVTYPER_U | PMEVTYPER_NSH | EV_INST_RETIRED)
-#define DFR0_PMUVER(dfr0) (((dfr0) >> 8) & 0xf)
-
-static bool pmu_start(void)
-{
-	u64 dfr0 = read_sysreg(id_aa64dfr0_el1);
-	u64 ver = DFR0_PMUVER(dfr0);
-
-	if (ver == 0 || ver == 0xf || PMCR_N(read_sysreg(pmcr_el0)) == 0) {
-		report_fail("no PMU event counter (ID_AA64DFR0_EL1 0x%lx)",
-			    dfr0);
-		return false;
-	}
-	write_sysreg(pmcntenclr_el0, 1);
-	write_sysreg(pmevtyper0_el0, PMU_EL2_INSNS);
-	write_sysreg(pmevcntr0_el0, 0);
-	write_sysreg(pmovsclr_el0, 1);
-	write_sysreg(pmcntenset_el0, 1);
-	write_sysreg(pmcr_el0, read_sysreg(pmcr_el0) | PMCR_E);
-	isb();
-	return true;
-}
-
-/* Counter 0 is 32 bits wide (PMUv3 before v8.5): differences mod 2^32. */
-static inline u32 pmu_read(void)
-{
-	u64 v;
-
-	asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v) : : "memory");
-	return (u32)v;
-}
-
-static bool pmu_overflowed(void)
-{
-	return read_sysreg(pmovsset_el0) & 1;
-}
 
 /* ---- null exits ------------------------------------------------------- */
 

@@ -122,14 +122,6 @@ static inline void mmio_write64(u64 addr, u64 v)
 	asm volatile("str %0, [%1]" : : "r"(v), "r"(addr) : "memory");
 }
 
-#define read_sysreg(reg) ({						\
-	u64 __val;							\
-	asm volatile("mrs %0, " #reg : "=r"(__val) : : "memory");	\
-	__val;								\
-})
-#define write_sysreg(reg, val)						\
-	asm volatile("msr " #reg ", %0" : : "r"((u64)(val)) : "memory")
-
 static inline void isb(void)
 {
 	asm volatile("isb" : : : "memory");

@@ -16,44 +16,6 @@
 
 const char guest_name[] = "probe";
 
-/* The value of bootargs word "name=0x<hex>" or "name=<decimal>". */
-static bool bootargs_value(const char *name, u64 *out)
-{
-	const char *p = fdt_bootargs(guest_dtb);
-	size_t len = strlen(name);
-
-	while (*p) {
-		size_t i = 0;
-
-		while (*p == ' ')
-			p++;
-		while (i < len && p[i] == name[i])
-			i++;
-		if (i == len && p[i] == '=') {
-			bool hex = p[i + 1] == '0' && p[i + 2] == 'x';
-			u64 v = 0;
-			unsigned digits = 0;
-
-			for (p += i + (hex ? 3 : 1);; p++, digits++) {
-				unsigned d;
-
-				if (*p >= '0' && *p <= '9')
-					d = (unsigned)(*p - '0');
-				else if (hex && *p >= 'a' && *p <= 'f')
-					d = (unsigned)(*p - 'a' + 10);
-				else
-					break;
-				v = hex ? v << 4 | d : v * 10 + d;
-			}
-			*out = v;
-			return digits > 0 && digits <= 16 && (*p == ' ' || *p == '\0');
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return false;
-}
-
 static bool probe_read32(u64 addr, u32 *value, struct exception_record *rec)
 {
 	u32 v = 0;

@@ -30,64 +30,6 @@ const char guest_name[] = "spin";
 #define PPI_VTIMER		27
 #define PRIO_VTIMER		0xa0
 
-/* The decimal value of bootargs word "name=N", or dflt. */
-static u64 bootargs_number(const char *name, u64 dflt)
-{
-	const char *p = fdt_bootargs(guest_dtb);
-	size_t len = strlen(name);
-
-	while (*p) {
-		size_t i = 0;
-
-		while (*p == ' ')
-			p++;
-		while (i < len && p[i] == name[i])
-			i++;
-		if (i == len && p[i] == '=' && p[i + 1] >= '0' && p[i + 1] <= '9') {
-			u64 v = 0;
-
-			for (p += i + 1; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (u64)(*p - '0');
-			return v;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return dflt;
-}
-
-/* ---- PMU: EL2 instructions (as tests/guests/bench.c) ------------------- */
-
-#define PMCR_E			(1UL << 0)
-#define PMCR_N(pmcr)		(((pmcr) >> 11) & 0x1f)
-#define PMU_EL2_INSNS		((1UL << 31) | (1UL << 30) | (1UL << 27) | 0x08)
-
-static bool pmu_start(void)
-{
-	u64 dfr0 = read_sysreg(id_aa64dfr0_el1), ver = (dfr0 >> 8) & 0xf;
-
-	if (ver == 0 || ver == 0xf || PMCR_N(read_sysreg(pmcr_el0)) == 0) {
-		report_fail("no PMU event counter (ID_AA64DFR0_EL1 0x%lx)", dfr0);
-		return false;
-	}
-	write_sysreg(pmcntenclr_el0, 1);
-	write_sysreg(pmevtyper0_el0, PMU_EL2_INSNS);
-	write_sysreg(pmevcntr0_el0, 0);
-	write_sysreg(pmovsclr_el0, 1);
-	write_sysreg(pmcntenset_el0, 1);
-	write_sysreg(pmcr_el0, read_sysreg(pmcr_el0) | PMCR_E);
-	isb();
-	return true;
-}
-
-static u32 pmu_read(void)
-{
-	u64 v;
-
-	asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v) : : "memory");
-	return (u32)v;
-}
-
 /* ---- The virtual timer as a wake-up for the WFI loop -------------------- */
 
 /* This CPU's redistributor frame, or 0. */
@@ -192,16 +134,17 @@ static void check_stopper(void)
 
 void guest_main(void)
 {
-	u64 seconds = bootargs_number("seconds", DEFAULT_SECONDS), deadline;
+	u64 seconds = DEFAULT_SECONDS, deadline;
 	bool busy = bootargs_has("masked"), count = bootargs_has("el2count");
 	u32 before = 0, after = 0;
 	u64 loops = 0;
 
+	bootargs_value("seconds", &seconds);
 	if (seconds > MAX_SECONDS) {
 		report_fail("seconds=%lu: at most %u", seconds, MAX_SECONDS);
 		return;
 	}
-	stop_ms = bootargs_number("stop", 0);
+	bootargs_value("stop", &stop_ms);
 	if (count && !pmu_start())
 		return;
 	if (stop_ms != 0 && !start_stopper())
@@ -232,7 +175,7 @@ void guest_main(void)
 			  seconds, loops);
 	if (count)
 		print_line("spin el2_insns=%u overflow=%u", after - before,
-			   (u32)(read_sysreg(pmovsset_el0) & 1));
+			   pmu_overflowed() ? 1u : 0u);
 	if (stop_ms != 0)
 		check_stopper();
 }

@@ -83,6 +83,15 @@ static inline unsigned current_el(void)
 	return (v >> 2) & 3;
 }
 
+/* System registers by name, or S3_<op1>_C<n>_C<m>_<op2> for any. */
+#define read_sysreg(reg) ({						\
+	u64 __val;							\
+	asm volatile("mrs %0, " #reg : "=r"(__val) : : "memory");	\
+	__val;								\
+})
+#define write_sysreg(reg, val)						\
+	asm volatile("msr " #reg ", %0" : : "r"((u64)(val)) : "memory")
+
 /*
  * Full barrier for flags shared between CPUs.  With the MMU off every
  * access is Device-nGnRnE, so no cache maintenance is needed: volatile
@@ -118,6 +127,9 @@ void guest_finish(void) __noreturn;	/* verdict line + SYSTEM_OFF */
 
 extern const void *guest_dtb;		/* validated, never NULL in guests */
 bool bootargs_has(const char *flag);	/* whole word of /chosen/bootargs */
+/* The first bootargs word "name=N": true and *value = N if N is a number,
+ * decimal or 0x hex, of at most 16 digits. */
+bool bootargs_value(const char *name, u64 *value);
 u64 deadline_after_ms(unsigned ms);
 bool deadline_passed(u64 deadline);
 
@@ -169,6 +181,25 @@ bool exception_taken(struct exception_record *rec);
 /* One aligned 64-bit access at addr; true if it raised an exception. */
 bool probe_read64(u64 addr, u64 *value, struct exception_record *rec);
 bool probe_write64(u64 addr, u64 value, struct exception_record *rec);
+
+/* ---- Counting EL2 instructions: pmu.c -------------------------------- */
+
+/*
+ * PMU counter 0 counts the instructions EL2 executes on this CPU (event
+ * INST_RETIRED filtered to EL2: exact under QEMU -icount shift=0). false,
+ * with a FAIL line, if the CPU has no PMU event counter.
+ */
+bool pmu_start(void);
+bool pmu_overflowed(void);	/* counter 0 wrapped since pmu_start() */
+
+/* Counter 0 is 32 bits wide (PMUv3 before v8.5): differences mod 2^32. */
+static inline u32 pmu_read(void)
+{
+	u64 v;
+
+	asm volatile("isb; mrs %0, pmevcntr0_el0" : "=r"(v) : : "memory");
+	return (u32)v;
+}
 
 /* ---- PSCI and SMCCC: psci.c ------------------------------------------ */
 

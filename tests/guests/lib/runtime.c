@@ -1,6 +1,7 @@
 /*
  * runtime.c - boot flow, pass/fail accounting, and the small services
- * every test guest shares: DTB discovery, bootargs flags and timeouts.
+ * every test guest shares: DTB discovery, bootargs flags and numbers, and
+ * timeouts.
  */
 #include "guest.h"
 
@@ -155,24 +156,69 @@ __attribute__((weak)) void secondary_main(unsigned cpu)
 
 /* ---- Bootargs and time ------------------------------------------------ */
 
-bool bootargs_has(const char *flag)
+/*
+ * The first bootargs word that is exactly @name (@value false), or that
+ * starts with "@name=" (@value true): a pointer just past the name or the
+ * '=', or NULL.
+ */
+static const char *bootargs_find(const char *name, bool value)
 {
 	const char *p = fdt_bootargs(guest_dtb);
-	size_t len = strlen(flag);
+	size_t len = strlen(name);
 
 	while (*p) {
 		size_t i = 0;
 
 		while (*p == ' ')
 			p++;
-		while (i < len && p[i] == flag[i])
+		while (i < len && p[i] == name[i])
 			i++;
-		if (i == len && (p[i] == ' ' || p[i] == '\0'))
-			return true;
+		if (i == len && !value && (p[i] == ' ' || p[i] == '\0'))
+			return p + i;
+		if (i == len && value && p[i] == '=')
+			return p + i + 1;
 		while (*p && *p != ' ')
 			p++;
 	}
-	return false;
+	return NULL;
+}
+
+bool bootargs_has(const char *flag)
+{
+	return bootargs_find(flag, false) != NULL;
+}
+
+/* The value of "0x<hex>" or "<decimal>" ending at a space or the end. */
+static bool parse_number(const char *p, u64 *value)
+{
+	bool hex = p[0] == '0' && p[1] == 'x';
+	unsigned digits = 0;
+	u64 v = 0;
+
+	for (p += hex ? 2 : 0;; p++, digits++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (hex && *p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (hex && *p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		v = hex ? v << 4 | d : v * 10 + d;
+	}
+	if (digits == 0 || digits > 16 || (*p != ' ' && *p != '\0'))
+		return false;
+	*value = v;
+	return true;
+}
+
+bool bootargs_value(const char *name, u64 *value)
+{
+	const char *p = bootargs_find(name, true);
+
+	return p != NULL && parse_number(p, value);
 }
 
 static u64 counter_now(void)
