@@ -248,24 +248,16 @@ static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
 			return false;
 		}
 		return true;
-	case KEY_PORT: {
-		uint32_t port;
-		if (!parse_u32(value, &port) || port == 0 || port > 65535) {
-			snprintf(why, why_len, "'%s' is not a port (1-65535)", value);
-			return false;
-		}
-		*(uint16_t *)field = (uint16_t)port;
-		return true;
-	}
+	case KEY_PORT:
 	case KEY_PORT_OR_OFF: {
-		uint32_t port;
-		if (strcmp(value, "off") == 0) {
-			*(uint16_t *)field = 0;
-			return true;
-		}
-		if (!parse_u32(value, &port) || port == 0 || port > 65535) {
-			snprintf(why, why_len,
-				 "'%s' is neither a port (1-65535) nor off", value);
+		uint32_t port = 0;
+		bool off = k->kind == KEY_PORT_OR_OFF && strcmp(value, "off") == 0;
+		if (!off &&
+		    (!parse_u32(value, &port) || port == 0 || port > 65535)) {
+			snprintf(why, why_len, k->kind == KEY_PORT
+				 ? "'%s' is not a port (1-65535)"
+				 : "'%s' is neither a port (1-65535) nor off",
+				 value);
 			return false;
 		}
 		*(uint16_t *)field = (uint16_t)port;
