@@ -75,11 +75,13 @@ $(BUILD)/%.o: %.S $(DEPS_STAMP)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(TARGET_CFLAGS) $(CFLAGS_DIR) -D__ASSEMBLER__ -c $< -o $@
 
-# Structure offsets for assembly, generated from C (asm-offsets.c).
+# Structure offsets for assembly, generated from C (asm-offsets.c), which
+# includes struct vcpu: its .d names every header behind those offsets.
+-include $(BUILD)/include/generated/asm-offsets.d
 $(BUILD)/include/generated/asm-offsets.h: arch/arm64/asm-offsets.c arch/arm64/include/arch/types.h arch/arm64/cpu.h $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  GEN     $@"
-	$(Q)$(CC) $(TARGET_CFLAGS) $(INC_CORE) -MF /dev/null -S $< -o $@.s
+	$(Q)$(CC) $(TARGET_CFLAGS) $(INC_CORE) -MT $@ -MF $(@:.h=.d) -S $< -o $@.s
 	$(Q){ echo "/* Generated from $<: do not edit. */"; \
 	  sed -n 's/.*->\([A-Z0-9_]*\) #\{0,1\}\([0-9]*\).*/#define \1 \2/p' $@.s; } > $@.tmp
 	$(Q)mv $@.tmp $@ && rm -f $@.s

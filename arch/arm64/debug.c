@@ -1064,9 +1064,11 @@ void debug_handle_step(struct vcpu *vcpu, uint64_t esr)
 		return;
 	}
 	/*
-	 * The hot path of a range step (`make bench` counts it): still in
-	 * the range, so step the next instruction (PSTATE.SS = 1 makes the
-	 * step active-not-pending again, Arm ARM D2.12.3).
+	 * The hot path of a range step: still in the range, so step the
+	 * next instruction (PSTATE.SS = 1 makes the step active-not-pending
+	 * again, Arm ARM D2.12.3). entry.S (guest_sync) does the same before
+	 * the full save whenever the exit hooks have nothing to do: keep
+	 * the conditions and range_steps in step with it.
 	 */
 	if (vcpu->dbg.mode == DBG_RUN_RANGE &&
 	    regs->pc - vcpu->dbg.range_start <

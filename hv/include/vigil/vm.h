@@ -18,7 +18,12 @@ enum vcpu_power {
 	VCPU_ON,
 };
 
-/* Exit counters, indexed by exception class where that makes sense. */
+/*
+ * Exit counters, indexed by exception class where that makes sense.
+ * exits and exits_by_class leave out the steps of a debugger's range step
+ * that arm64's entry.S handles itself (guest_sync): that fast path skips
+ * the C exit path, and these counters with it.
+ */
 struct vcpu_stats {
 	uint64_t exits;
 	uint64_t exits_by_class[64];
