@@ -345,15 +345,7 @@ extern char step_straight_end[], step_exclusive_end[], step_ap_first[], step_ap_
 extern char eret_return[], el0_store_insn[], el0_load_insn[], el0_bp_insn[];
 extern char el0_step_end[];
 
-/* ---- System registers -------------------------------------------------- */
-
-#define read_sysreg(reg) ({						\
-	u64 __val;							\
-	asm volatile("mrs %0, " #reg : "=r"(__val) : : "memory");	\
-	__val;								\
-})
-#define write_sysreg(reg, val)						\
-	asm volatile("msr " #reg ", %0" : : "r"((u64)(val)) : "memory")
+/* ---- System registers (read_sysreg/write_sysreg: guest.h) --------------- */
 
 static inline void isb(void)
 {

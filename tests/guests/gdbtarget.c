@@ -170,46 +170,14 @@ static bool tick_hook(struct exception_frame *frame, u64 slot)
 	return true;
 }
 
-/* This CPU's redistributor frame, or 0. */
-static u64 my_redist(const struct gic_layout *g)
-{
-	u64 frames[MAX_CPUS * 2];
-	bool last;
-	unsigned n = gic_redist_frames(g, frames, MAX_CPUS * 2, &last);
-	u32 aff = mpidr_aff32(read_mpidr());
-
-	for (unsigned i = 0; i < n && i < MAX_CPUS * 2; i++)
-		if ((u32)(mmio_read64(frames[i] + GICR_TYPER) >> 32) == aff)
-			return frames[i];
-	return 0;
-}
-
 /* PPI 27 in group 1, a tick every TICK_MS, IRQs unmasked on this CPU. */
 static bool start_tick(void)
 {
-	struct gic_layout g;
-	u64 rd, sgi, hz = read_sysreg(cntfrq_el0);
+	u64 hz = read_sysreg(cntfrq_el0);
 
-	gic_find(guest_dtb, &g);
-	rd = my_redist(&g);
-	if (rd == 0) {
-		report_fail("no redistributor for mpidr 0x%lx", read_mpidr());
+	if (!gic_ppi_enable_here(PPI_VTIMER, PRIO_VTIMER))
 		return false;
-	}
 	tick_period = (hz ? hz : 62500000) / 1000 * TICK_MS;
-	sgi = rd + GICR_SGI_OFFSET;
-	mmio_write32(g.dist + GICD_CTLR, GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_G1A |
-					 GICD_CTLR_ENABLE_G1);
-	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_SLEEP);
-	while (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_ASLEEP)
-		;
-	mmio_write32(sgi + GICD_IGROUPR, mmio_read32(sgi + GICD_IGROUPR) | 1U << PPI_VTIMER);
-	mmio_write8(sgi + GICD_IPRIORITYR + PPI_VTIMER, PRIO_VTIMER);
-	mmio_write32(sgi + GICD_ISENABLER, 1U << PPI_VTIMER);
-	write_sysreg(S3_0_C12_C12_5, read_sysreg(S3_0_C12_C12_5) | 1); /* ICC_SRE_EL1.SRE */
-	isb();
-	write_sysreg(S3_0_C4_C6_0, 0xff);	/* ICC_PMR_EL1 */
-	write_sysreg(S3_0_C12_C12_7, 1);	/* ICC_IGRPEN1_EL1 */
 	set_exception_hook(tick_hook);
 	write_sysreg(cntv_tval_el0, tick_period);
 	write_sysreg(cntv_ctl_el0, 1);		/* enabled, not masked */

@@ -1,7 +1,8 @@
 /*
- * gicv3.h - what the GICv3 test guests (vgic, gichostile) share: register
- * offsets, MMIO and system register accessors, the DT lookup of the GIC
- * and the walk over the redistributor frames.  Everything is static
+ * gicv3.h - what the GICv3 test guests (vgic, gichostile, spin, gdbtarget)
+ * share: register offsets, MMIO and system register accessors, the DT
+ * lookup of the GIC, the walk over the redistributor frames and the
+ * set-up of one PPI on the calling CPU.  Everything is static
  * inline, so a guest that uses only part of it gets no warnings.
  *
  * MMIO goes through one ldr/str with a plain [Xn] address each: a
@@ -353,6 +354,54 @@ static inline unsigned gic_redist_frames(const struct gic_layout *g, u64 *frames
 		frame += gic_redist_stride(g, frame);
 	}
 	return n;
+}
+
+/* This CPU's redistributor frame (RD_base), or 0. */
+static inline u64 gic_my_redist(const struct gic_layout *g)
+{
+	u64 frames[MAX_CPUS * 2];
+	bool last;
+	unsigned n = gic_redist_frames(g, frames, MAX_CPUS * 2, &last);
+	u32 aff = mpidr_aff32(read_mpidr());
+
+	for (unsigned i = 0; i < n && i < MAX_CPUS * 2; i++)
+		if ((u32)(mmio_read64(frames[i] + GICR_TYPER) >> 32) == aff)
+			return frames[i];
+	return 0;
+}
+
+/*
+ * PPI @intid at priority @prio enabled in group 1 on this CPU, with the
+ * distributor (affinity routing, group 1), this CPU's redistributor (awake)
+ * and its CPU interface (ICC_SRE_EL1.SRE, PMR 0xff, group 1) on.  PSTATE.I
+ * is left as it is.  False, with a FAIL line, if this CPU has no
+ * redistributor.
+ */
+static inline bool gic_ppi_enable_here(unsigned intid, u8 prio)
+{
+	struct gic_layout g;
+	u64 rd, sgi;
+
+	gic_find(guest_dtb, &g);
+	rd = gic_my_redist(&g);
+	if (rd == 0) {
+		report_fail("no redistributor for mpidr 0x%lx", read_mpidr());
+		return false;
+	}
+	sgi = rd + GICR_SGI_OFFSET;
+	mmio_write32(g.dist + GICD_CTLR, GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_G1A |
+					 GICD_CTLR_ENABLE_G1);
+	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_SLEEP);
+	while (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_ASLEEP)
+		;
+	mmio_write32(sgi + GICD_IGROUPR, mmio_read32(sgi + GICD_IGROUPR) | 1U << intid);
+	mmio_write8(sgi + GICD_IPRIORITYR + intid, prio);
+	mmio_write32(sgi + GICD_ISENABLER, 1U << intid);
+	write_sysreg(S3_0_C12_C12_5, read_sysreg(S3_0_C12_C12_5) | 1); /* ICC_SRE_EL1.SRE */
+	isb();
+	write_sysreg(S3_0_C4_C6_0, 0xff);	/* ICC_PMR_EL1 */
+	write_sysreg(S3_0_C12_C12_7, 1);	/* ICC_IGRPEN1_EL1 */
+	return true;
 }
 
 #endif /* GICV3_H */

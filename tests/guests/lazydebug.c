@@ -53,9 +53,6 @@ asm(
 "	.popsection\n");
 u64 lazy_bp_target(void);
 
-#define write_sysreg(reg, val)						\
-	asm volatile("msr " #reg ", %0" : : "r"((u64)(val)) : "memory")
-
 static volatile u32 bp_hits;
 static volatile u64 bp_esr, bp_elr;
 

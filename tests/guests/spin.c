@@ -32,48 +32,14 @@ const char guest_name[] = "spin";
 
 /* ---- The virtual timer as a wake-up for the WFI loop -------------------- */
 
-/* This CPU's redistributor frame, or 0. */
-static u64 my_redist(const struct gic_layout *g)
-{
-	u64 frames[MAX_CPUS * 2];
-	bool last;
-	unsigned n = gic_redist_frames(g, frames, (sizeof(frames) / sizeof(frames[0])), &last);
-	u32 aff = mpidr_aff32(read_mpidr());
-
-	for (unsigned i = 0; i < n && i < (sizeof(frames) / sizeof(frames[0])); i++)
-		if ((u32)(mmio_read64(frames[i] + GICR_TYPER) >> 32) == aff)
-			return frames[i];
-	return 0;
-}
-
 /*
  * PPI 27 enabled in group 1 and the CPU interface on, interrupts masked:
  * when the timer fires, the interrupt stays pending and only ends WFI.
  */
 static bool vtimer_wakeup_at(u64 cval)
 {
-	struct gic_layout g;
-	u64 rd, sgi;
-
-	gic_find(guest_dtb, &g);
-	rd = my_redist(&g);
-	if (rd == 0) {
-		report_fail("no redistributor for mpidr 0x%lx", read_mpidr());
+	if (!gic_ppi_enable_here(PPI_VTIMER, PRIO_VTIMER))
 		return false;
-	}
-	sgi = rd + GICR_SGI_OFFSET;
-	mmio_write32(g.dist + GICD_CTLR, GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_G1A |
-					 GICD_CTLR_ENABLE_G1);
-	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_SLEEP);
-	while (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_ASLEEP)
-		;
-	mmio_write32(sgi + GICD_IGROUPR, mmio_read32(sgi + GICD_IGROUPR) | 1U << PPI_VTIMER);
-	mmio_write8(sgi + GICD_IPRIORITYR + PPI_VTIMER, PRIO_VTIMER);
-	mmio_write32(sgi + GICD_ISENABLER, 1U << PPI_VTIMER);
-	write_sysreg(S3_0_C12_C12_5, read_sysreg(S3_0_C12_C12_5) | 1); /* ICC_SRE_EL1.SRE */
-	isb();
-	write_sysreg(S3_0_C4_C6_0, 0xff);	/* ICC_PMR_EL1 */
-	write_sysreg(S3_0_C12_C12_7, 1);	/* ICC_IGRPEN1_EL1 */
 	write_sysreg(cntv_cval_el0, cval);
 	write_sysreg(cntv_ctl_el0, 1);		/* enabled, not masked */
 	isb();
