@@ -1,6 +1,7 @@
 # tests/system/gdb/gdbtest.py - helpers for the gdb session scripts in this
 # folder, loaded into gdb-multiarch (-x) before a script by
-# tests/system/gdbtest.py (the driver).
+# tests/system/gdbtest.py (the driver). check, check_eq and run come from
+# gdbcommon.py, which linux.py uses too.
 #
 # A script's python blocks call check(...) for every assertion: it prints
 # "CHECK ok: ..." or "CHECK FAIL: ..." and, on failure, raises gdb.GdbError,
@@ -16,8 +17,14 @@
 import json
 import os
 import re
+import sys
 
 import gdb
+
+# check, check_eq, fmt, run: for the scripts, in gdb's __main__ like the rest.
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gdbcommon import check, check_eq, fmt, run  # noqa: E402,F401
 
 TARGET = os.environ.get("GDBTEST_TARGET", "qemu")
 SOURCE = os.environ["GDBTEST_SOURCE"]
@@ -44,31 +51,6 @@ def mark(name):
     if name not in _marks:
         raise gdb.GdbError("no MARK:%s in %s" % (name, SOURCE))
     return _marks[name]
-
-
-def check(cond, what):
-    if cond:
-        print("CHECK ok: %s" % what)
-    else:
-        print("CHECK FAIL: %s" % what)
-        raise gdb.GdbError("check failed: %s" % what)
-
-
-def check_eq(what, expected, got):
-    check(expected == got, "%s: expected %s, got %s" % (what, fmt(expected), fmt(got)))
-
-
-def fmt(v):
-    return hex(v) if isinstance(v, int) else repr(v)
-
-
-def run(command):
-    """Run a gdb command and also show its output (gdb.execute hides it)."""
-    out = gdb.execute(command, to_string=True)
-    # `set debug remote 1` lands in the string too: keep gdb's own output.
-    out = "".join(l for l in out.splitlines(True) if not l.lstrip().startswith("[remote] "))
-    print(out, end="" if out.endswith("\n") else "\n")
-    return out
 
 
 def val(expr):

@@ -40,8 +40,13 @@
 import os
 import re
 import struct
+import sys
 
 import gdb
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gdbcommon import check, check_eq, run  # noqa: E402
 
 SESSION = os.environ["LINUXGDB_SESSION"]
 PORT = int(os.environ["LINUXGDB_PORT"])
@@ -59,26 +64,6 @@ PT_REGS_PSTATE = 264
 THREAD_SIZE = 16384       # arm64 kernel stack (4K pages, KASAN off)
 TTBR1_START = 0xFFFF000000000000  # kernel VAs: from here up (48-bit)
 NR_VCPUS = 2
-
-
-def check(cond, what):
-    if cond:
-        print("CHECK ok: %s" % what)
-    else:
-        print("CHECK FAIL: %s" % what)
-        raise gdb.GdbError("check failed: %s" % what)
-
-
-def check_eq(what, expected, got):
-    fmt = lambda v: hex(v) if isinstance(v, int) else repr(v)
-    check(expected == got, "%s: expected %s, got %s" % (what, fmt(expected), fmt(got)))
-
-
-def run(command):
-    """A gdb command, with its output shown (gdb.execute would hide it)."""
-    out = gdb.execute(command, to_string=True)
-    print(out, end="" if out.endswith("\n") or not out else "\n")
-    return out
 
 
 def read(addr, length):
