@@ -181,6 +181,14 @@ static void map(const struct layout *l, uint64_t root, uint64_t va,
 	put(where[leaf_level], leaf);
 }
 
+/* Empty guest RAM, and in it one empty root table for TTBR0. */
+static uint64_t fresh_ttbr0(struct walk_regs *r, unsigned int granule_shift)
+{
+	ram_reset();
+	r->ttbr0 = alloc_table(granule_shift);
+	return r->ttbr0;
+}
+
 /* ---- translation helpers ---- */
 
 struct result {
@@ -206,7 +214,10 @@ static struct result xlate(const struct walk_regs *r, uint64_t va)
 	return res;
 }
 
-#define EXPECT_XLATE(regs, va, want_ipa, want_size)                         \
+/* va translates to want_ipa, want_size bytes on; with _READS, the walk
+ * read want_reads descriptors (ANY_READS: not checked). */
+#define ANY_READS (~0U)
+#define EXPECT_XLATE_READS(regs, va, want_ipa, want_size, want_reads)       \
 	do {                                                                \
 		struct result r_ = xlate((regs), (va));                     \
 		if (!EXPECT_EQ(WALK_OK, r_.status))                         \
@@ -214,8 +225,12 @@ static struct result xlate(const struct walk_regs *r, uint64_t va)
 		else {                                                      \
 			EXPECT_EQ((want_ipa), r_.ipa);                      \
 			EXPECT_EQ((want_size), r_.size);                    \
+			if ((want_reads) != ANY_READS)                      \
+				EXPECT_EQ((want_reads), r_.reads);          \
 		}                                                           \
 	} while (0)
+#define EXPECT_XLATE(regs, va, want_ipa, want_size)                         \
+	EXPECT_XLATE_READS(regs, va, want_ipa, want_size, ANY_READS)
 
 #define EXPECT_STATUS(regs, va, want)                                       \
 	do {                                                                \
@@ -271,8 +286,7 @@ TEST(granule_4k_39bit_ttbr0_page_by_hand)
 	put(l1 + 0x100 * 8, l2 | D_TABLE);
 	put(l2 + 0x91 * 8, l3 | D_TABLE);
 	put(l3 + 0x145 * 8, page | D_PAGE | D_ATTRS);
-	EXPECT_XLATE(&r, va, 0x40123678, 0x1000 - 0x678);
-	EXPECT_EQ(3, xlate(&r, va).reads);
+	EXPECT_XLATE_READS(&r, va, 0x40123678, 0x1000 - 0x678, 3);
 	EXPECT_XLATE(&r, va & ~0xfffULL, 0x40123000, 0x1000);
 	EXPECT_XLATE(&r, va | 0xfff, 0x40123fff, 1);
 	/* The neighbouring pages are not mapped. */
@@ -291,9 +305,13 @@ TEST(granule_4k_39bit_ttbr0_page_by_hand)
 	EXPECT_EQ(l3 + 0x145 * 8, where[3]);
 }
 
-/* A Linux-like kernel configuration: 48-bit VAs, 4K pages, TBI0. */
+/* Empty guest RAM and a Linux-like kernel configuration: 48-bit VAs (map
+ * them with LINUX_4K), 4K pages, TBI0, empty root tables. */
+static const struct layout LINUX_4K = {12, 48};
+
 static struct walk_regs linux_4k(uint64_t *root0, uint64_t *root1)
 {
+	ram_reset();
 	*root0 = alloc_table(12);
 	*root1 = alloc_table(12);
 	return (struct walk_regs){
@@ -304,32 +322,41 @@ static struct walk_regs linux_4k(uint64_t *root0, uint64_t *root1)
 	};
 }
 
+/* linux_4k() with one 4K page in each range: va0 -> pa0 through TTBR0,
+ * va1 -> pa1 through TTBR1. */
+static struct walk_regs linux_4k_two_pages(uint64_t va0, uint64_t pa0,
+					   uint64_t va1, uint64_t pa1)
+{
+	uint64_t root0, root1;
+	struct walk_regs r = linux_4k(&root0, &root1);
+
+	map(&LINUX_4K, root0, va0, 3, pa0 | D_PAGE, NULL);
+	map(&LINUX_4K, root1, va1, 3, pa1 | D_PAGE, NULL);
+	return r;
+}
+
 TEST(granule_4k_48bit_ttbr1_page_and_blocks)
 {
-	struct layout l = {12, 48};
 	uint64_t root0, root1;
-	struct walk_regs r;
+	struct walk_regs r = linux_4k(&root0, &root1);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root1, 0xffff800012345000ULL, 3, 0x40200000 | D_PAGE | D_ATTRS,
-	    NULL);
-	map(&l, root1, 0xffff800040000000ULL, 2,
+	map(&LINUX_4K, root1, 0xffff800012345000ULL, 3,
+	    0x40200000 | D_PAGE | D_ATTRS, NULL);
+	map(&LINUX_4K, root1, 0xffff800040000000ULL, 2,
 	    0x40400000 | D_BLOCK | D_ATTRS, NULL);
-	map(&l, root1, 0xffff800100000000ULL, 1,
+	map(&LINUX_4K, root1, 0xffff800100000000ULL, 1,
 	    0x80000000 | D_BLOCK | D_ATTRS, NULL);
 
-	EXPECT_XLATE(&r, 0xffff800012345abcULL, 0x40200abc, 0x1000 - 0xabc);
-	EXPECT_EQ(4, xlate(&r, 0xffff800012345abcULL).reads);
+	EXPECT_XLATE_READS(&r, 0xffff800012345abcULL, 0x40200abc,
+			   0x1000 - 0xabc, 4);
 	EXPECT_XLATE(&r, 0xffff800040012345ULL, 0x40412345, 2 * MiB - 0x12345);
 	EXPECT_XLATE(&r, 0xffff800040000000ULL, 0x40400000, 2 * MiB);
 	EXPECT_XLATE(&r, 0xffff8000401fffffULL, 0x405fffff, 1);
 	EXPECT_EQ(3, xlate(&r, 0xffff800040012345ULL).reads);
 	/* The block's output lies outside guest RAM: translation does not
 	 * care, the copy that follows will. */
-	EXPECT_XLATE(&r, 0xffff800101234567ULL, 0x81234567,
-		     1 * GiB - 0x1234567);
-	EXPECT_EQ(2, xlate(&r, 0xffff800101234567ULL).reads);
+	EXPECT_XLATE_READS(&r, 0xffff800101234567ULL, 0x81234567,
+			   1 * GiB - 0x1234567, 2);
 	/* Nothing is mapped next to them, nor at the same VA in TTBR0. */
 	EXPECT_STATUS(&r, 0xffff800040200000ULL, WALK_FAULT);
 	EXPECT_STATUS(&r, 0xffff800140000000ULL, WALK_FAULT);
@@ -339,14 +366,10 @@ TEST(granule_4k_48bit_ttbr1_page_and_blocks)
 /* VA bit 55 picks the table: the same low bits reach different pages. */
 TEST(ttbr0_and_ttbr1_are_separate)
 {
-	struct layout l = {12, 48};
-	uint64_t root0, root1;
-	struct walk_regs r;
+	struct walk_regs r =
+	    linux_4k_two_pages(0x0000aaaabbbbc000ULL, 0x40700000,
+			       0xffffaaaabbbbc000ULL, 0x40701000);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root0, 0x0000aaaabbbbc000ULL, 3, 0x40700000 | D_PAGE, NULL);
-	map(&l, root1, 0xffffaaaabbbbc000ULL, 3, 0x40701000 | D_PAGE, NULL);
 	EXPECT_XLATE(&r, 0x0000aaaabbbbc010ULL, 0x40700010, 0x1000 - 0x10);
 	EXPECT_XLATE(&r, 0xffffaaaabbbbc010ULL, 0x40701010, 0x1000 - 0x10);
 }
@@ -360,25 +383,18 @@ TEST(granule_4k_small_va_sizes)
 	uint64_t root;
 	struct walk_regs r = {.sctlr = SCTLR_M};
 
-	ram_reset();
-	root = alloc_table(12);
-	r.ttbr0 = root;
+	root = fresh_ttbr0(&r, 12);
 	r.tcr = T0SZ(39) | TG0_4K | T1SZ(39) | TG1_4K | IPS_48;
 	map(&l25, root, 0x1ff000, 3, 0x40300000 | D_PAGE, NULL);
 	map(&l25, root, 0x1200000, 2, 0x40800000 | D_BLOCK, NULL);
-	EXPECT_XLATE(&r, 0x1ff123, 0x40300123, 0x1000 - 0x123);
-	EXPECT_EQ(2, xlate(&r, 0x1ff123).reads);
-	EXPECT_XLATE(&r, 0x1234567, 0x40834567, 2 * MiB - 0x34567);
-	EXPECT_EQ(1, xlate(&r, 0x1234567).reads);
+	EXPECT_XLATE_READS(&r, 0x1ff123, 0x40300123, 0x1000 - 0x123, 2);
+	EXPECT_XLATE_READS(&r, 0x1234567, 0x40834567, 2 * MiB - 0x34567, 1);
 	EXPECT_STATUS(&r, 0x2000000, WALK_FAULT);
 
-	ram_reset();
-	root = alloc_table(12);
-	r.ttbr0 = root;
+	root = fresh_ttbr0(&r, 12);
 	r.tcr = T0SZ(48) | TG0_4K | T1SZ(48) | TG1_4K | IPS_48;
 	map(&l16, root, 0xf000, 3, 0x40300000 | D_PAGE, NULL);
-	EXPECT_XLATE(&r, 0xf00f, 0x4030000f, 0x1000 - 0xf);
-	EXPECT_EQ(1, xlate(&r, 0xf00f).reads);
+	EXPECT_XLATE_READS(&r, 0xf00f, 0x4030000f, 0x1000 - 0xf, 1);
 	EXPECT_STATUS(&r, 0x10000, WALK_FAULT);
 }
 
@@ -402,11 +418,10 @@ TEST(granule_16k_47bit_page_and_32m_block)
 	map(&l, root0, 0x00007fffffffc000ULL, 3, 0x40400000 | D_PAGE, NULL);
 	map(&l, root1, 0xffff800000000000ULL, 3, 0x40404000 | D_PAGE, NULL);
 
-	EXPECT_XLATE(&r, 0x0000123456123456ULL, 0x42123456,
-		     32 * MiB - 0x123456);
-	EXPECT_EQ(2, xlate(&r, 0x0000123456123456ULL).reads);
-	EXPECT_XLATE(&r, 0x00007fffffffc010ULL, 0x40400010, 16 * KiB - 0x10);
-	EXPECT_EQ(3, xlate(&r, 0x00007fffffffc010ULL).reads);
+	EXPECT_XLATE_READS(&r, 0x0000123456123456ULL, 0x42123456,
+			   32 * MiB - 0x123456, 2);
+	EXPECT_XLATE_READS(&r, 0x00007fffffffc010ULL, 0x40400010,
+			   16 * KiB - 0x10, 3);
 	EXPECT_XLATE(&r, 0xffff800000003210ULL, 0x40407210, 16 * KiB - 0x3210);
 	EXPECT_STATUS(&r, 0x0000123458000000ULL, WALK_FAULT);
 	/* Bit 47 is outside a 47-bit range. */
@@ -417,17 +432,14 @@ TEST(granule_16k_47bit_page_and_32m_block)
 TEST(granule_16k_48bit_two_entry_level0)
 {
 	struct layout l = {14, 48};
-	uint64_t root;
 	struct walk_regs r = {.sctlr = SCTLR_M,
 			      .tcr = T0SZ(16) | TG0_16K | IPS_48};
 
-	ram_reset();
-	root = alloc_table(14);
-	r.ttbr0 = root;
+	uint64_t root = fresh_ttbr0(&r, 14);
 	map(&l, root, 0x0000800000004000ULL, 3, 0x40500000 | D_PAGE, NULL);
 	map(&l, root, 0x0000000000004000ULL, 3, 0x40504000 | D_PAGE, NULL);
-	EXPECT_XLATE(&r, 0x0000800000004001ULL, 0x40500001, 16 * KiB - 1);
-	EXPECT_EQ(4, xlate(&r, 0x0000800000004001ULL).reads);
+	EXPECT_XLATE_READS(&r, 0x0000800000004001ULL, 0x40500001,
+			   16 * KiB - 1, 4);
 	EXPECT_XLATE(&r, 0x0000000000004001ULL, 0x40504001, 16 * KiB - 1);
 }
 
@@ -436,23 +448,18 @@ TEST(granule_16k_48bit_two_entry_level0)
 TEST(granule_64k_42bit_page_and_512m_block)
 {
 	struct layout l = {16, 42};
-	uint64_t root;
 	struct walk_regs r = {.sctlr = SCTLR_M,
 			      .tcr = T0SZ(22) | TG0_64K | T1SZ(22) | TG1_64K |
 				     IPS_48};
 
-	ram_reset();
-	root = alloc_table(16);
-	r.ttbr0 = root;
+	uint64_t root = fresh_ttbr0(&r, 16);
 	map(&l, root, 0x0000012345670000ULL, 3, 0x40500000 | D_PAGE, NULL);
 	map(&l, root, 0x0000020000000000ULL, 2,
 	    0x60000000 | D_BLOCK | D_ATTRS, NULL);
-	EXPECT_XLATE(&r, 0x0000012345678abcULL, 0x40508abc,
-		     64 * KiB - 0x8abc);
-	EXPECT_EQ(2, xlate(&r, 0x0000012345678abcULL).reads);
-	EXPECT_XLATE(&r, 0x0000020001234567ULL, 0x61234567,
-		     512 * MiB - 0x1234567);
-	EXPECT_EQ(1, xlate(&r, 0x0000020001234567ULL).reads);
+	EXPECT_XLATE_READS(&r, 0x0000012345678abcULL, 0x40508abc,
+			   64 * KiB - 0x8abc, 2);
+	EXPECT_XLATE_READS(&r, 0x0000020001234567ULL, 0x61234567,
+			   512 * MiB - 0x1234567, 1);
 	EXPECT_STATUS(&r, 0x0000040000000000ULL, WALK_FAULT);
 }
 
@@ -471,8 +478,7 @@ TEST(granule_64k_48bit_ttbr1_page_and_512m_block)
 	map(&l, root, 0xfffffffffff00000ULL, 3, 0x40600000 | D_PAGE, NULL);
 	EXPECT_XLATE(&r, 0xffff00003fffffffULL, 0x5fffffff, 1);
 	EXPECT_EQ(2, xlate(&r, 0xffff000020000000ULL).reads);
-	EXPECT_XLATE(&r, 0xfffffffffff0fff0ULL, 0x4060fff0, 0x10);
-	EXPECT_EQ(3, xlate(&r, 0xfffffffffff0fff0ULL).reads);
+	EXPECT_XLATE_READS(&r, 0xfffffffffff0fff0ULL, 0x4060fff0, 0x10, 3);
 	EXPECT_STATUS(&r, 0xffff000040000000ULL, WALK_FAULT);
 }
 
@@ -480,13 +486,10 @@ TEST(granule_64k_48bit_ttbr1_page_and_512m_block)
 TEST(granule_64k_52bit_ips_high_bits_fault)
 {
 	struct layout l = {16, 42};
-	uint64_t root;
 	struct walk_regs r = {.sctlr = SCTLR_M,
 			      .tcr = T0SZ(22) | TG0_64K | IPS_52};
 
-	ram_reset();
-	root = alloc_table(16);
-	r.ttbr0 = root;
+	uint64_t root = fresh_ttbr0(&r, 16);
 	map(&l, root, 0x10000, 3, 0x40500000 | D_PAGE, NULL);
 	map(&l, root, 0x20000, 3, 0x40500000 | (1ULL << 12) | D_PAGE, NULL);
 	EXPECT_XLATE(&r, 0x10010, 0x40500010, 64 * KiB - 0x10);
@@ -500,14 +503,9 @@ TEST(granule_64k_52bit_ips_high_bits_fault)
 
 TEST(top_byte_ignore)
 {
-	struct layout l = {12, 48};
-	uint64_t root0, root1;
-	struct walk_regs r;
-
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root0, 0x0000aaaabbbbc000ULL, 3, 0x40700000 | D_PAGE, NULL);
-	map(&l, root1, 0xffff800012345000ULL, 3, 0x40701000 | D_PAGE, NULL);
+	struct walk_regs r =
+	    linux_4k_two_pages(0x0000aaaabbbbc000ULL, 0x40700000,
+			       0xffff800012345000ULL, 0x40701000);
 
 	/* TBI0 (user space): a tagged pointer reaches the page. */
 	EXPECT_XLATE(&r, 0x2a00aaaabbbbc123ULL, 0x40700123, 0x1000 - 0x123);
@@ -532,10 +530,8 @@ TEST(top_byte_ignore)
 TEST(va_outside_both_ranges)
 {
 	uint64_t root0, root1;
-	struct walk_regs r;
+	struct walk_regs r = linux_4k(&root0, &root1);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
 	r.tcr &= ~TBI0;
 	const uint64_t outside[] = {
 		0x0001000000000000ULL, 0x8000000000000000ULL,
@@ -559,14 +555,10 @@ TEST(va_outside_both_ranges)
 
 TEST(epd_disables_one_range)
 {
-	struct layout l = {12, 48};
-	uint64_t root0, root1;
-	struct walk_regs r;
+	struct walk_regs r =
+	    linux_4k_two_pages(0x0000000000400000ULL, 0x40700000,
+			       0xffff800000400000ULL, 0x40701000);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root0, 0x0000000000400000ULL, 3, 0x40700000 | D_PAGE, NULL);
-	map(&l, root1, 0xffff800000400000ULL, 3, 0x40701000 | D_PAGE, NULL);
 	EXPECT_XLATE(&r, 0x400000, 0x40700000, 0x1000);
 	EXPECT_XLATE(&r, 0xffff800000400000ULL, 0x40701000, 0x1000);
 
@@ -585,14 +577,11 @@ TEST(epd_disables_one_range)
 
 TEST(invalid_descriptor_at_each_level)
 {
-	struct layout l = {12, 48};
 	const uint64_t va = 0xffff800012345678ULL;
 	uint64_t root0, root1, where[4];
-	struct walk_regs r;
+	struct walk_regs r = linux_4k(&root0, &root1);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root1, va, 3, 0x40700000 | D_PAGE | D_ATTRS, where);
+	map(&LINUX_4K, root1, va, 3, 0x40700000 | D_PAGE | D_ATTRS, where);
 	EXPECT_XLATE(&r, va, 0x40700678, 0x1000 - 0x678);
 
 	for (unsigned int level = 0; level <= 3; level++) {
@@ -629,9 +618,7 @@ TEST(blocks_only_where_the_granule_allows)
 	struct walk_regs r = {.sctlr = SCTLR_M};
 
 	/* 16K: L1 blocks (64G) exist only with 52-bit addresses. */
-	ram_reset();
-	root = alloc_table(14);
-	r.ttbr0 = root;
+	root = fresh_ttbr0(&r, 14);
 	r.tcr = T0SZ(17) | TG0_16K | IPS_48;
 	map(&l16, root, 64 * GiB, 1, 0 | D_BLOCK, where);
 	EXPECT_STATUS(&r, 64 * GiB, WALK_FAULT);
@@ -640,9 +627,7 @@ TEST(blocks_only_where_the_granule_allows)
 	EXPECT_XLATE(&r, 64 * GiB + 1, 0x42000001, 32 * MiB - 1);
 
 	/* 64K: L1 blocks (4T) exist only with 52-bit addresses. */
-	ram_reset();
-	root = alloc_table(16);
-	r.ttbr0 = root;
+	root = fresh_ttbr0(&r, 16);
 	r.tcr = T0SZ(16) | TG0_64K | IPS_48;
 	map(&l64, root, 4096 * GiB, 1, 0 | D_BLOCK, NULL);
 	EXPECT_STATUS(&r, 4096 * GiB, WALK_FAULT);
@@ -650,14 +635,11 @@ TEST(blocks_only_where_the_granule_allows)
 
 TEST(tables_outside_ram_are_bad_reads)
 {
-	struct layout l = {12, 48};
 	const uint64_t va = 0xffff800012345678ULL;
 	uint64_t root0, root1, where[4];
-	struct walk_regs r;
+	struct walk_regs r = linux_4k(&root0, &root1);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
-	map(&l, root1, va, 3, 0x40700000 | D_PAGE, where);
+	map(&LINUX_4K, root1, va, 3, 0x40700000 | D_PAGE, where);
 
 	/* An L1 table descriptor pointing past the end of guest RAM. */
 	put(where[1], (RAM_BASE + RAM_SIZE) | D_TABLE);
@@ -674,16 +656,14 @@ TEST(tables_outside_ram_are_bad_reads)
 
 TEST(output_address_beyond_ips_faults)
 {
-	struct layout l = {12, 48};
 	uint64_t root0, root1, where[4];
-	struct walk_regs r;
+	struct walk_regs r = linux_4k(&root0, &root1);
 
-	ram_reset();
-	r = linux_4k(&root0, &root1);
 	r.tcr = (r.tcr & ~IPS(7)) | IPS_32;
-	map(&l, root0, 0x400000, 3, 0x40700000 | D_PAGE, NULL);
-	map(&l, root0, 0x40000000, 1, 0x100000000ULL | D_BLOCK, NULL);
-	map(&l, root0, 0x800000, 3, 0x0000ffffffff0000ULL | D_PAGE, where);
+	map(&LINUX_4K, root0, 0x400000, 3, 0x40700000 | D_PAGE, NULL);
+	map(&LINUX_4K, root0, 0x40000000, 1, 0x100000000ULL | D_BLOCK, NULL);
+	map(&LINUX_4K, root0, 0x800000, 3, 0x0000ffffffff0000ULL | D_PAGE,
+	    where);
 	EXPECT_XLATE(&r, 0x400000, 0x40700000, 0x1000);
 	EXPECT_STATUS(&r, 0x40000000, WALK_FAULT);
 	EXPECT_STATUS(&r, 0x800000, WALK_FAULT);
@@ -703,14 +683,13 @@ TEST(output_address_beyond_ips_faults)
 
 TEST(big_endian_tables)
 {
-	struct layout l = {12, 48};
 	uint64_t root0, root1;
 	struct walk_regs r;
 
-	ram_reset();
-	ram.big_endian = true;
 	r = linux_4k(&root0, &root1);
-	map(&l, root1, 0xffff800012345000ULL, 3, 0x40700000 | D_PAGE, NULL);
+	ram.big_endian = true;
+	map(&LINUX_4K, root1, 0xffff800012345000ULL, 3, 0x40700000 | D_PAGE,
+	    NULL);
 	r.sctlr |= SCTLR_EE;
 	EXPECT_XLATE(&r, 0xffff800012345678ULL, 0x40700678, 0x1000 - 0x678);
 	/* Read as little-endian the descriptors are garbage. */
@@ -722,14 +701,10 @@ TEST(big_endian_tables)
 
 TEST(reserved_configurations)
 {
-	struct layout l = {12, 48};
-	uint64_t root0, root1;
 	struct walk_regs r, good;
 
-	ram_reset();
-	good = linux_4k(&root0, &root1);
-	map(&l, root0, 0x400000, 3, 0x40700000 | D_PAGE, NULL);
-	map(&l, root1, 0xffff800000400000ULL, 3, 0x40701000 | D_PAGE, NULL);
+	good = linux_4k_two_pages(0x400000, 0x40700000, 0xffff800000400000ULL,
+				  0x40701000);
 
 	/* TG0 = 3 is reserved; TTBR1 translations do not care. */
 	r = good;
@@ -767,12 +742,9 @@ TEST(granule_encodings_differ_between_tg0_and_tg1)
 {
 	/* The same 4K tables, reached through TG0 = 0 and TG1 = 2. */
 	struct layout l = {12, 39};
-	uint64_t root;
 	struct walk_regs r = {.sctlr = SCTLR_M};
 
-	ram_reset();
-	root = alloc_table(12);
-	r.ttbr0 = root;
+	uint64_t root = fresh_ttbr0(&r, 12);
 	r.ttbr1 = root;
 	map(&l, root, 0x12345000, 3, 0x40700000 | D_PAGE, NULL);
 	r.tcr = T0SZ(25) | TG0_4K | T1SZ(25) | TG1_4K | IPS_48;
