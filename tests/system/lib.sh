@@ -51,6 +51,36 @@ make_esp() {
 	} > "$esp/vigil.cfg"
 }
 
+# A free TCP port on the loopback interface.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for_line LOG PID LINE POLLS: until the whole line LINE is in LOG (\r
+# dropped), looking every 0.5 s; status 1 if PID ends or POLLS looks pass
+# first.
+wait_for_line() {
+	local log=$1 pid=$2 line=$3 polls=$4 waited=0
+	until tr -d '\r' < "$log" | grep -qxF -- "$line"; do
+		if ! kill -0 "$pid" 2>/dev/null || [ "$waited" -gt "$polls" ]; then
+			return 1
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+}
+
+# linux_gdb_session SESSION PORT SERIAL_LOG DIR TIMEOUT: gdb-multiarch runs
+# tests/system/gdb/linux.py's SESSION against the stub on 127.0.0.1:PORT
+# for at most TIMEOUT seconds; its output goes to DIR/gdb.log, the packets
+# to DIR/remote.log. Returns gdb's status; a session that got to its end
+# printed "LINUXGDB DONE".
+linux_gdb_session() {
+	LINUXGDB_SESSION=$1 LINUXGDB_PORT=$2 LINUXGDB_LOG=$3 LINUXGDB_REMOTELOG=$4/remote.log \
+		timeout -k 5 "$5" gdb-multiarch -batch -nx -x "$ROOT/tests/system/gdb/linux.py" \
+		> "$4/gdb.log" 2>&1
+}
+
 # boot CPU SMP [STDIN_FILE]: run until QEMU exits; sets $rc.
 boot() {
 	local cpu=$1 smp=$2 input=${3:-/dev/null}

@@ -17,15 +17,14 @@ break) test=kallsyms ;;
 ptrace) test=ptrace ;;
 *) echo "usage: $0 break|ptrace" >&2; exit 2 ;;
 esac
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"	# ROOT, BUILD, the helpers
 linux=$BUILD/linux
 out=$BUILD/system/linux-gdb-qemu-$session
 rm -rf "$out"
 mkdir -p "$out"
 log=$out/serial.log
 : > "$log"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 timeout -k 5 400 qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72 -smp 2 \
 	-m 512M -nographic -no-reboot -kernel "$linux/Image" -initrd "$linux/initramfs.cpio.gz" \
@@ -33,20 +32,12 @@ timeout -k 5 400 qemu-system-aarch64 -M virt,gic-version=3 -cpu cortex-a72 -smp 
 	-append "console=ttyAMA0 nokaslr vigil.test=$test vigil.cpus=2 vigil.gdb=wait vigil.timeout=300" \
 	< /dev/null > "$log" 2>&1 &
 qemu=$!
-waited=0
-until tr -d '\r' < "$log" | grep -qxF "linux: waiting for the debugger"; do
-	if ! kill -0 "$qemu" 2>/dev/null || [ "$waited" -gt 240 ]; then
-		echo "FAIL linux-gdb-qemu-$session: no 'linux: waiting for the debugger' (log in $log)"
-		kill "$qemu" 2>/dev/null
-		exit 1
-	fi
-	sleep 0.5
-	waited=$((waited + 1))
-done
-LINUXGDB_SESSION=$session LINUXGDB_PORT=$port LINUXGDB_LOG=$log \
-	LINUXGDB_REMOTELOG=$out/remote.log \
-	timeout -k 5 300 gdb-multiarch -batch -nx -x "$ROOT/tests/system/gdb/linux.py" \
-	> "$out/gdb.log" 2>&1
+if ! wait_for_line "$log" "$qemu" "linux: waiting for the debugger" 240; then
+	echo "FAIL linux-gdb-qemu-$session: no 'linux: waiting for the debugger' (log in $log)"
+	kill "$qemu" 2>/dev/null
+	exit 1
+fi
+linux_gdb_session "$session" "$port" "$log" "$out" 300
 if ! grep -qxF "LINUXGDB DONE" "$out/gdb.log"; then
 	kill "$qemu" 2>/dev/null
 	wait "$qemu" 2>/dev/null

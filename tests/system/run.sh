@@ -236,9 +236,6 @@ linux_case linux-ptrace-smp2 cortex-a72 2 ptrace \
 # masked, sleeps in WFI, or is stopped in EL2.
 NET_MAC=52:54:00:12:34:56
 NET_STATIC=("net.ip = 10.0.2.15/24" "net.gw = 10.0.2.2")
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # net_boot NIC SMP LINE CLIENT_ARGS...: boot the case's ESP with a NIC for
 # vigil (tools/qemu.sh -N NIC); once LINE is in the serial log, run
 # netclient.py (output in $case_dir/client.log, status in $client_rc).
@@ -361,7 +358,7 @@ fi
 # and it ends with "LINUXGDB DONE". The debugger's counts must equal the
 # guest's own.
 linux_gdb_case() { # NAME TEST SESSION [expected serial lines...]
-	local name=$1 test=$2 session=$3 port waited=0 gdb_rc=0 line n
+	local name=$1 test=$2 session=$3 port gdb_rc=0 line n
 	shift 3
 	selected "$name" || return 0
 	begin_case "$name"
@@ -379,20 +376,15 @@ linux_gdb_case() { # NAME TEST SESSION [expected serial lines...]
 	"$ROOT/tools/qemu.sh" -c cortex-a72 -s 2 -t "$QEMU_TIMEOUT" -g "$port" \
 		"$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
 	qemu_pid=$!
-	until tr -d '\r' < "$case_log" | grep -qxF "linux: waiting for the debugger"; do
-		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
-			fail "no 'linux: waiting for the debugger' in the log"
-			net_stop
-			end_case
-			return 0
-		fi
-		sleep 0.5
-		waited=$((waited + 1))
-	done
-	LINUXGDB_SESSION=$session LINUXGDB_PORT=$port LINUXGDB_LOG=$case_log \
-		LINUXGDB_REMOTELOG=$case_dir/remote.log \
-		timeout -k 5 "${LINUX_GDB_SESSION_TIMEOUT:-420}" gdb-multiarch -batch -nx \
-		-x "$ROOT/tests/system/gdb/linux.py" > "$case_dir/gdb.log" 2>&1 || gdb_rc=$?
+	if ! wait_for_line "$case_log" "$qemu_pid" "linux: waiting for the debugger" \
+		$((QEMU_TIMEOUT * 2)); then
+		fail "no 'linux: waiting for the debugger' in the log"
+		net_stop
+		end_case
+		return 0
+	fi
+	linux_gdb_session "$session" "$port" "$case_log" "$case_dir" \
+		"${LINUX_GDB_SESSION_TIMEOUT:-420}" || gdb_rc=$?
 	if grep -qxF "LINUXGDB DONE" "$case_dir/gdb.log"; then
 		net_wait	# the guest powered off: QEMU is on its way out
 	else
