@@ -991,15 +991,22 @@ static void host_step_done(struct vcpu *vcpu)
 }
 
 /*
- * Stepping through EL1 (the guest would not take its step there) and now
- * at EL0: the instruction just stepped was an exception return, the only
- * way down. Comparing PC and PSTATE with ELR_EL1/SPSR_EL1 instead is not
- * reliable: PSTATE bits the return does not restore as written (and QEMU's
- * view of them) differ.
+ * Did the instruction just stepped (while stepping through EL1, where the
+ * guest would not take its step) return from an exception?
+ *
+ * Now at EL0: yes, that is the only way down from EL1. Still at EL1: if it
+ * left the guest where an ERET would, PC = ELR_EL1 and PSTATE = SPSR_EL1
+ * (SS aside). The first test cannot use the second: QEMU does not restore
+ * every PSTATE bit of an EL0 return exactly as SPSR_EL1 holds it.
  */
 static bool stepped_eret(const struct vcpu *vcpu)
 {
-	return vcpu_from_el0(vcpu);
+	const struct arch_regs *regs = vcpu_regs(vcpu);
+
+	if (vcpu_from_el0(vcpu))
+		return true;
+	return regs->pc == read_elr_el1() &&
+	       ((regs->pstate ^ read_spsr_el1()) & ~PSR_SS) == 0;
 }
 
 /*
