@@ -48,11 +48,7 @@
 # reported, not failures. Logs: $BUILD/bench/gdb/.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-$ROOT/build}
-mkdir -p "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"	# ROOT, BUILD, result...
 OUT=$BUILD/bench/gdb
 mkdir -p "$OUT"
 
@@ -70,7 +66,6 @@ BOOT_TIMEOUT=180	# seconds until the stub must be reachable
 QEMU_TIMEOUT=600	# seconds any QEMU may live
 GDB_TIMEOUT=240		# seconds any gdb session may take
 
-. "$ROOT/tools/bench-lib.sh"
 say() { echo "bench-gdb.sh: $*"; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 

@@ -1,11 +1,19 @@
 # shellcheck shell=bash
 # tools/bench-lib.sh - what the `make bench` scripts share, sourced by them
-# (tools/bench-gdb.sh). A script defines say() and fills results[] and
-# failed[] through these, then ends with bench_report.
+# (tools/bench.sh, tools/bench-net.sh, tools/bench-gdb.sh). Sourcing it
+# sets ROOT (the repository, also the working directory) and BUILD (made
+# absolute; default $ROOT/build). A script defines say() and fills
+# results[] and failed[] through these, then ends with bench_report.
 #
 # Figures are printed as
 #   bench: <name> = <value> <unit> (goal ...: met|missed)
 # each followed by an indented line saying what exactly was measured.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-$ROOT/build}
+mkdir -p "$BUILD"
+BUILD=$(cd "$BUILD" && pwd)
 
 results=()	# the bench: lines, printed at the end
 failed=()	# figures that could not be measured

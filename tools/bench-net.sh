@@ -33,11 +33,7 @@
 # Exit status 1 if a figure could not be measured. Logs: $BUILD/bench/net/.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-$ROOT/build}
-mkdir -p "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"	# ROOT, BUILD, result...
 OUT=$BUILD/bench/net
 mkdir -p "$OUT"
 
@@ -46,27 +42,7 @@ K1=1100			# and in the measured one
 ICOUNT_SECONDS=6		# virtual seconds of the guest's loop under -icount
 LATENCY_N=1000
 
-results=() failed=()
 say() { echo "bench-net.sh: $*"; }
-result() { # NAME VALUE UNIT GOAL EXPLANATION
-	local verdict=""
-	if [ -n "$4" ]; then
-		if awk -v v="$2" -v g="${4#<= }" 'BEGIN { exit !(v + 0 <= g + 0) }'; then
-			verdict=" (goal $4: met)"
-		else
-			verdict=" (goal $4: missed)"
-		fi
-	fi
-	results+=("bench: $1 = $2 $3$verdict" "  $5")
-}
-unavailable() {
-	results+=("bench: $1 = unavailable ($2)")
-	failed+=("$1")
-	say "FAILED: $1: $2" >&2
-}
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 say "building vigil and the test guests"
 make --no-print-directory -s BUILD="$BUILD" "$BUILD/vigil.efi" guests
@@ -186,17 +162,10 @@ else
 	unavailable qemu_gdbstub_latency_us "$reason"
 fi
 if [ -n "$vigil_us" ] && [ -n "$qemu_us" ]; then
-	result net_echo_latency_ratio "$(awk -v a="$vigil_us" -v b="$qemu_us" 'BEGIN { printf "%.2f", a / b }')" x "" \
+	result net_echo_latency_ratio "$(div2 "$vigil_us" "$qemu_us")" x "" \
 		"vigil's echo round trip / QEMU's gdbstub answering qSupported ($vigil_us us / $qemu_us us; both timed, so they move with the host's load)"
 else
 	unavailable net_echo_latency_ratio "a latency is missing"
 fi
 
-echo
-for line in "${results[@]}"; do
-	echo "$line"
-done
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "bench: could not measure: ${failed[*]}"
-	exit 1
-fi
+bench_report

@@ -35,11 +35,7 @@
 # reported, not failures. Logs: $BUILD/bench/logs/.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-$ROOT/build}
-mkdir -p "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"	# ROOT, BUILD, result...
 OUT=$BUILD/bench
 LOGS=$OUT/logs
 EAGER=$OUT/eager	# the -DVIGIL_EAGER_DEBUG build of vigil
@@ -47,40 +43,7 @@ CROSS=${CROSS:-aarch64-linux-gnu-}
 CPU=cortex-a72
 mkdir -p "$LOGS"
 
-results=()	# the bench: lines, printed at the end
-failed=()	# figures that could not be measured
-
 say() { echo "bench.sh: $*"; }
-
-# result NAME VALUE UNIT GOAL EXPLANATION: GOAL is "" or "<= N" / "== N".
-result() {
-	local name=$1 value=$2 unit=$3 goal=$4 why=$5 verdict=""
-	if [ -n "$goal" ]; then
-		if awk -v v="$value" -v g="$goal" 'BEGIN {
-			split(g, p, " "); op = p[1]; lim = p[2] + 0; v += 0
-			exit !((op == "<=" && v <= lim) || (op == "==" && v == lim))
-		}'; then
-			verdict=" (goal $goal: met)"
-		else
-			verdict=" (goal $goal: missed)"
-		fi
-	fi
-	results+=("bench: $name = $value $unit$verdict" "  $why")
-}
-
-unavailable() { # NAME REASON
-	results+=("bench: $1 = unavailable ($2)")
-	failed+=("$1")
-	say "FAILED: $1: $2" >&2
-}
-
-# div2 A B: A/B with two decimals (exact integer arithmetic, rounded).
-div2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-
-# A free TCP port on the loopback interface, for QEMU's gdbstub.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # ----------------------------------------------------------------- builds
 
@@ -450,11 +413,4 @@ fi
 
 # ------------------------------------------------------------------ report
 
-echo
-for line in "${results[@]}"; do
-	echo "$line"
-done
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "bench: could not measure: ${failed[*]}"
-	exit 1
-fi
+bench_report
