@@ -64,23 +64,31 @@ esp() {
 }
 
 # start NAME LINE QEMU_SH_ARGS...: tools/qemu.sh in the background on 1
-# CPU; returns once LINE is in the log ($qpid, $log).
+# CPU; returns once LINE is in the log ($qpid, $log). A machine that never
+# gets there is tried once more: on a loaded host the firmware has been
+# seen to hang before it loads vigil, and that says nothing about vigil.
 start() {
-	local name=$1 line=$2 waited=0
+	local name=$1 line=$2 waited attempt
 	shift 2
 	log=$OUT/$name.log
-	: >"$log"
-	tools/qemu.sh -s 1 -t 600 "$@" </dev/null >"$log" 2>&1 &
-	qpid=$!
-	until tr -d '\r' <"$log" | grep -qF -- "$line"; do
-		if ! kill -0 "$qpid" 2>/dev/null || [ $waited -gt 1200 ]; then
-			reason="no '$line' (see $log)"
-			stop
-			return 1
-		fi
-		sleep 0.1
-		waited=$((waited + 1))
+	for attempt in 1 2; do
+		: >"$log"
+		tools/qemu.sh -s 1 -t 600 "$@" </dev/null >"$log" 2>&1 &
+		qpid=$!
+		waited=0
+		until tr -d '\r' <"$log" | grep -qF -- "$line"; do
+			if ! kill -0 "$qpid" 2>/dev/null || [ $waited -gt 1200 ]; then
+				break
+			fi
+			sleep 0.1
+			waited=$((waited + 1))
+		done
+		tr -d '\r' <"$log" | grep -qF -- "$line" && return 0
+		stop
+		cp "$log" "$log.attempt$attempt"
 	done
+	reason="no '$line' (see $log.attempt1, $log.attempt2)"
+	return 1
 }
 stop() {
 	pkill -P "$qpid" 2>/dev/null || true
