@@ -93,6 +93,10 @@ static struct {
 	volatile bool exiting;
 	volatile uint64_t exit_reported_ns;
 	struct sw_break sw[MAX_SW_BREAKS];
+	/* The Z2-Z4 request each of dbg_host.watches[] is a piece of. */
+	struct watch_origin {
+		uint64_t addr, len;
+	} watch_origin[DBG_MAX_HW_WATCHES];
 } tgt = {.resumed_tid = 1, .mem_tid = 1};
 
 /* ---- threads --------------------------------------------------------- */
@@ -471,12 +475,104 @@ static void remove_sw_break(struct sw_break *b)
 	b->used = false;
 }
 
-static bool watch_shape_ok(uint64_t addr, uint64_t len)
+/*
+ * Cover [addr, addr + len) exactly with what one watchpoint can watch: an
+ * aligned power-of-two block of 8 bytes or more (DBGWCR.MASK), or bytes
+ * within one doubleword (DBGWCR.BAS). A variable that straddles a
+ * doubleword, or a 12-byte struct, takes two. Returns the number of
+ * pieces, 0 if more than max would be needed.
+ */
+#define WATCH_DWORD 8ULL
+
+static unsigned int split_watch(uint64_t addr, uint64_t len,
+				struct dbg_hw_watch *out, unsigned int max,
+				enum dbg_watch_kind kind)
 {
-	if (len >= 1 && len <= 8)
-		return (addr & ~7ULL) == ((addr + len - 1) & ~7ULL);
-	return (len & (len - 1)) == 0 && IS_ALIGNED(addr, len) &&
-	       len <= arch_debug_max_watch_len();
+	unsigned int n = 0;
+
+	while (len > 0) {
+		uint64_t size = 0;
+
+		if (n == max)
+			return 0;
+		if (len >= WATCH_DWORD && IS_ALIGNED(addr, WATCH_DWORD)) {
+			size = WATCH_DWORD;
+			while (size * 2 <= len && IS_ALIGNED(addr, size * 2) &&
+			       size * 2 <= arch_debug_max_watch_len())
+				size *= 2;
+		} else {
+			size = WATCH_DWORD - (addr & (WATCH_DWORD - 1));
+			if (size > len)
+				size = len;
+		}
+		out[n++] = (struct dbg_hw_watch){
+			.addr = addr, .len = size, .kind = kind,
+		};
+		addr += size;
+		len -= size;
+	}
+	return n;
+}
+
+static bool is_piece_of(unsigned int i, uint64_t addr, uint64_t len,
+			enum dbg_watch_kind kind)
+{
+	return tgt.watch_origin[i].addr == addr &&
+	       tgt.watch_origin[i].len == len &&
+	       dbg_host.watches[i].kind == kind;
+}
+
+static bool watch_present(uint64_t addr, uint64_t len,
+			  enum dbg_watch_kind kind)
+{
+	for (unsigned int i = 0; i < dbg_host.nr_watches; i++) {
+		if (is_piece_of(i, addr, len, kind))
+			return true;
+	}
+	return false;
+}
+
+static enum target_result insert_watch(uint64_t addr, uint64_t len,
+				       enum dbg_watch_kind kind)
+{
+	struct dbg_hw_watch pieces[DBG_MAX_HW_WATCHES];
+	unsigned int slots = arch_debug_nr_hw_watches(), n;
+
+	if (slots > DBG_MAX_HW_WATCHES)
+		slots = DBG_MAX_HW_WATCHES;
+	if (len == 0 || addr + len < addr)
+		return TARGET_ERROR;
+	if (watch_present(addr, len, kind))
+		return TARGET_OK;
+	if (dbg_host.nr_watches >= slots)
+		return TARGET_ERROR;
+	n = split_watch(addr, len, pieces, slots - dbg_host.nr_watches, kind);
+	if (n == 0)
+		return TARGET_ERROR;
+	for (unsigned int i = 0; i < n; i++) {
+		tgt.watch_origin[dbg_host.nr_watches] =
+			(struct watch_origin){.addr = addr, .len = len};
+		dbg_host.watches[dbg_host.nr_watches++] = pieces[i];
+	}
+	host_state_changed();
+	return TARGET_OK;
+}
+
+static void remove_watch(uint64_t addr, uint64_t len, enum dbg_watch_kind kind)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < dbg_host.nr_watches; i++) {
+		if (is_piece_of(i, addr, len, kind))
+			continue;
+		dbg_host.watches[kept] = dbg_host.watches[i];
+		tgt.watch_origin[kept] = tgt.watch_origin[i];
+		kept++;
+	}
+	if (kept != dbg_host.nr_watches) {
+		dbg_host.nr_watches = kept;
+		host_state_changed();
+	}
 }
 
 static enum dbg_watch_kind watch_kind(enum target_bp_type type)
@@ -486,16 +582,6 @@ static enum dbg_watch_kind watch_kind(enum target_bp_type type)
 	case BP_WATCH_ACCESS: return DBG_WATCH_ACCESS;
 	default: return DBG_WATCH_WRITE;
 	}
-}
-
-static int find_watch(uint64_t addr, uint64_t len, enum dbg_watch_kind kind)
-{
-	for (unsigned int i = 0; i < dbg_host.nr_watches; i++) {
-		const struct dbg_hw_watch *w = &dbg_host.watches[i];
-		if (w->addr == addr && w->len == len && w->kind == kind)
-			return (int)i;
-	}
-	return -1;
 }
 
 static int find_hw_break(uint64_t addr)
@@ -529,18 +615,7 @@ enum target_result target_insert_bp(enum target_bp_type type, uint64_t addr,
 	case BP_WATCH_WRITE:
 	case BP_WATCH_READ:
 	case BP_WATCH_ACCESS:
-		if (!watch_shape_ok(addr, kind))
-			return TARGET_ERROR;
-		if (find_watch(addr, kind, watch_kind(type)) >= 0)
-			return TARGET_OK;
-		if (dbg_host.nr_watches >= arch_debug_nr_hw_watches() ||
-		    dbg_host.nr_watches >= DBG_MAX_HW_WATCHES)
-			return TARGET_ERROR;
-		dbg_host.watches[dbg_host.nr_watches++] = (struct dbg_hw_watch){
-			.addr = addr, .len = kind, .kind = watch_kind(type),
-		};
-		host_state_changed();
-		return TARGET_OK;
+		return insert_watch(addr, kind, watch_kind(type));
 	}
 	return TARGET_UNSUPPORTED;
 }
@@ -569,12 +644,7 @@ enum target_result target_remove_bp(enum target_bp_type type, uint64_t addr,
 	case BP_WATCH_WRITE:
 	case BP_WATCH_READ:
 	case BP_WATCH_ACCESS:
-		i = find_watch(addr, kind, watch_kind(type));
-		if (i >= 0) {
-			dbg_host.watches[i] =
-				dbg_host.watches[--dbg_host.nr_watches];
-			host_state_changed();
-		}
+		remove_watch(addr, kind, watch_kind(type));
 		return TARGET_OK;
 	}
 	return TARGET_UNSUPPORTED;
@@ -740,7 +810,8 @@ bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
 		case DBG_WATCH_ACCESS: stop.reason = STOP_AWATCH; break;
 		default: stop.reason = STOP_WATCH; break;
 		}
-		stop.data_addr = dbg_host.watches[ev->slot].addr;
+		/* What GDB asked to watch, of which this is a piece. */
+		stop.data_addr = tgt.watch_origin[ev->slot].addr;
 		break;
 	case DBG_EV_STEP:
 		stop.reason = STOP_SIGTRAP;
