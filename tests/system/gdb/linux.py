@@ -12,7 +12,8 @@
 #
 # Sessions (LINUXGDB_SESSION):
 #   break   kernel and user virtual memory; `break *__arm64_sys_getpid`,
-#           reached by the guest's /bin/poke, twice, then `hbreak` once;
+#           reached by the guest's /bin/poke, twice, then `hbreak` once,
+#           then stepi over the WFI of cpu_do_idle;
 #           at each stop x0 is the calling task's struct pt_regs, through
 #           which the user pc is found and the `svc #0` before it read
 #           through TTBR0; then the breakpoints go and the guest runs to
@@ -200,7 +201,7 @@ def user_side(what):
 def session_break():
     syms, comm_offset, boot_banner = guest_symbols()
     for name in ("__arm64_sys_getpid", "linux_banner", "jiffies", "init_task",
-                 "panic_timeout"):
+                 "panic_timeout", "cpu_do_idle"):
         check(name in syms, "the guest printed the address of %s" % name)
     getpid = syms["__arm64_sys_getpid"]
     connect()
@@ -246,6 +247,26 @@ def session_break():
     check_eq("hbreak: pc", getpid, reg("pc"))
     user_side("hbreak hit")
     hbp.delete()
+
+    # Stepping over the idle loop's WFI: with interrupts held back during a
+    # step it could sleep for good; it completes as a step instead.
+    idle = syms["cpu_do_idle"]
+    ibp = gdb.Breakpoint("*%#x" % idle, type=gdb.BP_HARDWARE_BREAKPOINT)
+    event = stops.cont()
+    check(event is not None and stopped_by(event, ibp),
+          "hbreak cpu_do_idle: stopped by it (%s)"
+          % (describe(event) if event is not None else "exited"))
+    ibp.delete()
+    stepped_wfi = False
+    for _ in range(16):
+        insn = run("x/i $pc")
+        before = reg("pc")
+        run("stepi")
+        if "wfi" in insn.split(":", 1)[-1]:
+            check_eq("stepi over wfi: the next instruction", before + 4, reg("pc"))
+            stepped_wfi = True
+            break
+    check(stepped_wfi, "stepped over the WFI in cpu_do_idle")
 
     # No breakpoints left: the guest finishes its rounds and powers off.
     event = stops.cont()
