@@ -64,15 +64,16 @@ static bool resume_requested(void *ctx)
  */
 static void stop_before_entry(struct vcpu *vcpu)
 {
-	if (!vcpu->pause_requested)
-		return;
-	vcpu->paused = true;
-	arch_memory_barrier();
-	arch_cpu_send_event();
-	hv_idle_wait_until(resume_requested, vcpu);
-	vcpu->paused = false;
-	arch_memory_barrier();
-	arch_cpu_send_event();
+	/* Checked again after paused is cleared: see vcpu_request_stop(). */
+	while (vcpu->pause_requested) {
+		vcpu->paused = true;
+		arch_memory_barrier();
+		arch_cpu_send_event();
+		hv_idle_wait_until(resume_requested, vcpu);
+		vcpu->paused = false;
+		arch_memory_barrier();
+		arch_cpu_send_event();
+	}
 }
 
 static void __attribute__((noreturn)) enter_guest(struct vcpu *vcpu)
@@ -125,7 +126,8 @@ static void vcpu_stop_here(struct vcpu *vcpu)
 
 void vcpu_exit_epilogue(struct vcpu *vcpu)
 {
-	if (__builtin_expect(vcpu->pause_requested, 0))
+	/* Checked again after paused is cleared: see vcpu_request_stop(). */
+	while (__builtin_expect(vcpu->pause_requested, 0))
 		vcpu_stop_here(vcpu);
 }
 
@@ -154,10 +156,25 @@ void vcpu_resume(struct vcpu *vcpu)
 		arch_cpu_wait_event();
 }
 
+/*
+ * No interrupt where none is needed: a vCPU already stopped stays stopped,
+ * and one whose CPU is the caller's is in an exit (or idle) that ends with
+ * the check. Waking a stopped CPU for nothing is not free: under QEMU it
+ * makes one more host thread runnable, and the debugger's stop replies
+ * waited for the host's scheduler behind it.
+ *
+ * Against a vCPU leaving its stop just now: it clears paused, then checks
+ * pause_requested again (vcpu_exit_epilogue), while this sets
+ * pause_requested, then reads paused, each with a full barrier in
+ * between: at least one of the two sees the other's write, so either the
+ * kick goes out or the vCPU stops again by itself.
+ */
 void vcpu_request_stop(struct vcpu *vcpu)
 {
 	vcpu->pause_requested = true;
 	arch_memory_barrier();
+	if (vcpu->paused || vcpu->id == arch_cpu_index())
+		return;
 	arch_cpu_kick(vcpu->id);
 }
 

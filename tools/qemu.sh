@@ -21,7 +21,7 @@
 # -R         a reset reboots the machine (default: QEMU exits, which is what
 #            tests want; `make run` passes -R so GDB's `monitor reset` and
 #            a guest's reboot restart vigil and the guest)
-# Firmware: Debian's AAVMF, with a private copy of the variable store.
+# Firmware: Debian's AAVMF, its variable store private to the run.
 # virtio-mmio devices are virtio 1.x (force-legacy=false): vigil's driver
 # speaks only that, and so does every Linux since 4.0.
 set -euo pipefail
@@ -49,11 +49,11 @@ shift
 
 [ "$cpu" = max ] && cpu="max,pauth-impdef=on"
 code=/usr/share/AAVMF/AAVMF_CODE.fd
-vars_src=/usr/share/AAVMF/AAVMF_VARS.fd
+# The firmware writes to its variable store: each run gets a throw-away
+# overlay (snapshot=on, inside QEMU) rather than a copy of the file, which
+# nothing could delete once this script has exec'd QEMU.
+vars=/usr/share/AAVMF/AAVMF_VARS.fd
 [ -f "$code" ] || { echo "qemu.sh: $code missing (apt-get install qemu-efi-aarch64)" >&2; exit 1; }
-vars=$(mktemp /tmp/vigil-vars.XXXXXX)
-trap 'rm -f "$vars"' EXIT
-cp "$vars_src" "$vars"
 
 if [ -d "$esp" ]; then
 	drive="file=fat:rw:$esp,format=raw,if=virtio"
@@ -65,7 +65,7 @@ fi
 # table only when QEMU offers no ACPI tables.
 args=(-M virt,virtualization=on,gic-version=3,acpi=off -cpu "$cpu" -smp "$smp" -m "$mem"
 	-drive "if=pflash,format=raw,readonly=on,file=$code"
-	-drive "if=pflash,format=raw,file=$vars"
+	-drive "if=pflash,format=raw,file=$vars,snapshot=on"
 	-drive "$drive")
 [ "$reboot" = 1 ] || args+=(-no-reboot)
 args+=(-global virtio-mmio.force-legacy=false)

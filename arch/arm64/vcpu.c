@@ -143,8 +143,16 @@ void arch_vcpu_restore_full(struct vcpu *vcpu)
 	/* Only this vCPU's own CPU may load its live state. */
 	if (this_cpu()->index != vcpu->id)
 		return;
-	for (unsigned int i = 0; i < EL1_NR_SYSREGS; i++)
-		el1_regs[i].write(vcpu->arch.sysregs[i]);
+	/*
+	 * Only what changed since the save (a debugger's write, a reset):
+	 * writes to translation controls are not free, QEMU for one flushes
+	 * its TLB on every TCR_EL1 write, and a paused vCPU is resumed after
+	 * every single step.
+	 */
+	for (unsigned int i = 0; i < EL1_NR_SYSREGS; i++) {
+		if (el1_regs[i].read() != vcpu->arch.sysregs[i])
+			el1_regs[i].write(vcpu->arch.sysregs[i]);
+	}
 	fpsimd_restore(&vcpu->arch.fpsimd);
 	isb();
 }
