@@ -85,6 +85,12 @@ static struct {
 	struct target_stop stop;
 	/* The session ended while vCPUs ran: clean up once they stopped. */
 	bool detach_pending;
+	/*
+	 * A session is open (target_attach .. target_detach/kill). A new one
+	 * may open before a lost one's clean-up is done: it then takes over
+	 * the stop, and the guest must not be resumed under it.
+	 */
+	bool session;
 	unsigned int resumed_tid;
 	unsigned int mem_tid; /* whose page tables Z0 translates with */
 	bool phys;
@@ -863,6 +869,7 @@ void target_attach(void)
 {
 	dbg_host.attached = true;
 	host_state_changed();
+	tgt.session = true;
 	tgt.stop_claimed = 0;
 	tgt.phys = false;
 	tgt.mem_tid = 1;
@@ -895,7 +902,7 @@ static void finish_detach(bool run)
  */
 void target_service(void)
 {
-	if (tgt.detach_pending && tgt.state == RS_STOPPING &&
+	if (tgt.detach_pending && !tgt.session && tgt.state == RS_STOPPING &&
 	    everyone_stopped()) {
 		tgt.detach_pending = false;
 		finish_detach(true);
@@ -910,6 +917,7 @@ void target_service(void)
 
 void target_detach(void)
 {
+	tgt.session = false;
 	switch (tgt.state) {
 	case RS_STOPPED:
 		finish_detach(true);
@@ -934,6 +942,7 @@ void target_kill(void)
 		return;
 	}
 	if (tgt.state == RS_STOPPED) {
+		tgt.session = false;
 		finish_detach(false);
 		log_info("gdb: killed: guest left stopped (gdb.on_kill = stop)");
 	} else {
