@@ -141,25 +141,14 @@ void vcpu_exit_epilogue(struct vcpu *vcpu)
 
 void vcpu_pause(struct vcpu *vcpu)
 {
-	vcpu->pause_requested = true;
-	arch_memory_barrier();
-	/*
-	 * The vCPU stops at its next exit. A running vCPU that does not exit
-	 * on its own is made to by an interrupt once the interrupt
-	 * controller driver provides one (arch_cpu_kick).
-	 */
-	arch_cpu_kick(vcpu->id);
-	if (vcpu->power != VCPU_ON)
-		return;
+	vcpu_request_stop(vcpu);
 	while (!vcpu->paused && vcpu->power == VCPU_ON)
 		arch_cpu_wait_event();
 }
 
 void vcpu_resume(struct vcpu *vcpu)
 {
-	vcpu->pause_requested = false;
-	arch_memory_barrier();
-	arch_cpu_kick(vcpu->id); /* it waits for an interrupt (vigil/idle.h) */
+	vcpu_request_run(vcpu);
 	while (vcpu->paused)
 		arch_cpu_wait_event();
 }
