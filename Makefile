@@ -37,14 +37,23 @@ INC_EFI := -isystem $(GNUEFI)/inc -isystem $(GNUEFI)/inc/aarch64 -isystem $(GNUE
 # lwIP's headers, and our lwipopts.h + arch/cc.h for it (drivers/lwip/).
 INC_LWIP := -I$(LWIP_SRC)/include -Idrivers/lwip
 
+# What only the cross compiler can tell (its own headers, libgcc) is asked
+# when a recipe first needs it, never while this file is parsed: on a fresh
+# machine the compiler does not exist yet at parse time; $(DEPS_STAMP), a
+# prerequisite of every recipe that uses these, installs it. Each value is
+# asked once per make run (the eval replaces the variable with its result).
+CC_INCLUDE = $(eval CC_INCLUDE := $$(shell $$(CC) -print-file-name=include))$(CC_INCLUDE)
+LIBGCC = $(eval LIBGCC := $$(shell $$(CC) -print-libgcc-file-name))$(LIBGCC)
+
 # EL2 code never touches FP/SIMD (it holds the guest's state), is position
 # independent (the firmware relocates vigil.efi) and uses newlib's headers.
-TARGET_CFLAGS := -std=gnu11 -O2 -g -fpic -fno-stack-protector -fshort-wchar \
+# Recursive (=), not :=, for CC_INCLUDE's sake.
+TARGET_CFLAGS = -std=gnu11 -O2 -g -fpic -fno-stack-protector -fshort-wchar \
 	-ffreestanding -fno-common -ffunction-sections -fdata-sections \
 	-mgeneral-regs-only -fno-omit-frame-pointer \
 	-mno-outline-atomics \
 	-nostdinc -isystem $(NEWLIB)/include \
-	-isystem $(shell $(CC) -print-file-name=include) \
+	-isystem $(CC_INCLUDE) \
 	-DVIGIL_VERSION=\"$(VERSION)\" -MMD -MP $(EXTRA_CFLAGS)
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wconversion -Wno-sign-conversion \
 	-Wstrict-prototypes -Wmissing-prototypes
@@ -54,7 +63,13 @@ all: $(BUILD)/vigil.efi
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/setup-deps.sh
-	BUILD=$(BUILD) tools/setup-deps.sh
+	BUILD=$(BUILD) DEPS=$(DEPS) tools/setup-deps.sh
+	@touch $@
+# Only the Debian packages (host compiler, python3, QEMU, ...), for targets
+# that need tools but not the cross-built libraries (make lint).
+PACKAGES_STAMP := $(DEPS)/stamps/packages
+$(PACKAGES_STAMP): tools/setup-deps.sh
+	BUILD=$(BUILD) DEPS=$(DEPS) tools/setup-deps.sh packages
 	@touch $@
 
 include boot/objects.mk hv/objects.mk arch/arm64/objects.mk drivers/objects.mk \
@@ -109,8 +124,6 @@ $(BUILD)/lwip/%.o: $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      lwip/$*.c"
 	$(Q)$(CC) $(TARGET_CFLAGS) $(INC_LWIP) -c $(LWIP_SRC)/$*.c -o $@
-
-LIBGCC := $(shell $(CC) -print-libgcc-file-name)
 
 $(BUILD)/vigil.so: $(OBJS) $(OBJS_libfdt) $(OBJS_lwip) boot/vigil.lds
 	@echo "  LD      $@"

@@ -43,7 +43,8 @@ run: $(BUILD)/vigil.efi guests linux-guest
 	@echo "run: booting $(GUEST) under vigil ($(CPU), $(SMP) CPUs); GDB stub on localhost:$(GDBPORT); Ctrl-A x quits QEMU"
 	tools/qemu.sh -c $(CPU) -s $(SMP) -m $(MEM) -g $(GDBPORT) -R $(BUILD)/run-esp -- $(QEMU_ARGS)
 
-lint:
+# python3 is not on a minimal Debian: the package step brings it.
+lint: $(PACKAGES_STAMP)
 	@python3 tools/check-layering.py
 
 .PHONY: guests linux-guest test run lint

@@ -3,7 +3,10 @@
 #
 # Everything comes from Debian's archive through apt (binary packages and
 # `apt-get source`); no third-party code is ever committed to this repo.
-# Results go to $BUILD/deps (BUILD defaults to <repo>/build):
+#   tools/setup-deps.sh            everything below
+#   tools/setup-deps.sh packages   only the Debian packages (make lint)
+#
+# Results go to $DEPS (default $BUILD/deps; BUILD defaults to <repo>/build):
 #
 #   gnu-efi/inc/                    efi.h, efilib.h, aarch64/, protocol/, ...
 #   gnu-efi/lib/libefi.a, libgnuefi.a, crt0-efi-aarch64.o, elf_aarch64_efi.lds
@@ -26,7 +29,8 @@ set -Eeuo pipefail
 # Debian packages the project needs (build, run, debug). Extend here.
 PACKAGES="make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
   qemu-system-arm qemu-efi-aarch64 mtools dosfstools gdb-multiarch lldb
-  newlib-source dpkg-dev device-tree-compiler python3 xz-utils"
+  newlib-source dpkg-dev device-tree-compiler python3 xz-utils
+  procps iproute2"
 
 CROSS=aarch64-linux-gnu-
 
@@ -48,7 +52,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 mkdir -p "$BUILD"
 BUILD=$(cd "$BUILD" && pwd)
-DEPS=$BUILD/deps
+DEPS=${DEPS:-$BUILD/deps}
+mkdir -p "$DEPS"
+DEPS=$(cd "$DEPS" && pwd)
 STAMPS=$DEPS/stamps
 LOGS=$DEPS/logs
 SRC=$DEPS/src
@@ -422,6 +428,7 @@ if [ -n "$(missing_packages)" ]; then
 elif ! stamp_is packages "$(packages_key)"; then
     finish packages "$(packages_key)"   # all there already: just record it
 fi
+[ "${1:-}" != packages ] || exit 0
 if ! gnuefi_done; then step_gnuefi; fi
 if ! newlib_done; then step_newlib; fi
 if ! link_done lwip "$DEPS/lwip" src/core; then step_lwip; fi

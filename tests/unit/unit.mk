@@ -84,6 +84,10 @@ $(UNIT_BIN)/$(1): $(call unit_objs,$(UNIT_COMMON) tests/unit/$(1).c $(unit_src_$
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_binary,$(t))))
 
+# The host compiler with its sanitizer runtimes, libfdt and lwIP all come
+# from the set-up: `make unit` may be the first command on a new machine.
+$(UNIT_ALL_OBJS): | $(DEPS_STAMP)
+
 # Our code and the code under test: every warning is an error.
 $(UNIT_OWN_OBJS): $(UNIT_OBJ)/%.o: %.c
 	@mkdir -p $(@D)
