@@ -47,4 +47,9 @@ run: $(BUILD)/vigil.efi guests linux-guest
 lint: $(PACKAGES_STAMP)
 	@python3 tools/check-layering.py
 
-.PHONY: guests linux-guest test run lint
+# The README's `make test` on a brand-new Debian 12 root (debootstrap), from
+# a clone of HEAD: what CI runs (.ci/run). Needs root; see the script.
+fresh-check:
+	@tools/fresh-check.sh
+
+.PHONY: guests linux-guest test run lint fresh-check
