@@ -542,6 +542,51 @@ for gdb_case in $GDB_CASES; do
 	end_case
 done
 
+# docs/user-guide.md's QEMU command line ("By hand"), run as written: the
+# block between its two by-hand markers, in a folder whose build/ is this
+# build. The doc promises that a user's own command line gets a debugger,
+# so the case changes only what a test must: the host port (1234 may be
+# taken on this machine) becomes a free one, and QEMU is bounded by a
+# timeout like every run here. Stdin is /dev/null, so the guest's shell
+# waits for input after its banner, and the case stops QEMU then.
+if selected user-guide-by-hand; then
+	begin_case user-guide-by-hand
+	block=$(sed -n '/^<!-- by-hand:/,/^<!-- by-hand: end/s/^    //p' "$ROOT/docs/user-guide.md")
+	port=$(free_port)
+	ln -s "$BUILD" "$case_dir/build"
+	{
+		echo "qemu-system-aarch64() { timeout -k 5 180 qemu-system-aarch64 \"\$@\"; }"
+		echo "${block//127.0.0.1:1234-/127.0.0.1:$port-}"
+	} > "$case_dir/by-hand.sh"
+	if ! grep -q '^    qemu-system-aarch64 ' <<<"$(sed -n '/^<!-- by-hand:/,/^<!-- by-hand: end/p' "$ROOT/docs/user-guide.md")" ||
+		! grep -qF "127.0.0.1:$port-:1234" "$case_dir/by-hand.sh"; then
+		fail "docs/user-guide.md has no by-hand block with a qemu-system-aarch64 line forwarding 127.0.0.1:1234"
+	else
+		(cd "$case_dir" && exec bash by-hand.sh) < /dev/null > "$case_log" 2>&1 &
+		qemu_pid=$!
+		if wait_for_line "$case_log" "$qemu_pid" "vigil: gdb: listening on TCP port 1234" 360; then
+			timeout -k 5 120 gdb-multiarch -batch -nx \
+				-ex "target remote 127.0.0.1:$port" -ex "info threads" -ex "detach" \
+				< /dev/null > "$case_dir/gdb.log" 2>&1 || true
+			sed 's/^/  gdb: /' "$case_dir/gdb.log"
+			for n in 0 1; do
+				grep -qE "^[* ] +$((n + 1)) +Thread [0-9.]+ \"vCPU$n \(EL1\)\"" "$case_dir/gdb.log" ||
+					fail "gdb did not list vCPU$n as a thread"
+			done
+			grep -qF "[Inferior 1 (Remote target) detached]" "$case_dir/gdb.log" ||
+				fail "gdb did not detach"
+			wait_for_line "$case_log" "$qemu_pid" "linux: vigil default guest ready (2 CPUs)" 360 ||
+				fail "no 'linux: vigil default guest ready (2 CPUs)' after the detach"
+		else
+			fail "no 'vigil: gdb: listening on TCP port 1234' in the log"
+		fi
+		net_stop
+		expect_match '^vigil: net: virtio-net@a[0-9a-f]+ 52:54:00:12:34:56 address 10\.0\.2\.15/24 \(dhcp\) gateway 10\.0\.2\.2$'
+		expect_no_match '(Kernel panic|Oops|BUG:|^vigil: (PANIC|BUG))'
+	fi
+	end_case
+fi
+
 pass=$(grep -c pass "$RESULTS" || true)
 failed=$(grep -c fail "$RESULTS" || true)
 echo "system: $pass passed, $failed failed"
