@@ -216,7 +216,11 @@ static uint8_t mmio_config_generation(struct virtio_dev *dev)
 	return (uint8_t)reg_read(to_mmio(dev), MMIO_CONFIG_GENERATION);
 }
 
-/* Legacy devices have no generation counter: the configuration is stable. */
+/*
+ * Legacy devices have no generation counter (4.2.4): a field is read as it
+ * comes, as every legacy driver does; a MAC changing under the read is
+ * not a thing QEMU does.
+ */
 static uint8_t mmio_legacy_config_generation(struct virtio_dev *dev)
 {
 	(void)dev;
