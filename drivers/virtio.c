@@ -1,6 +1,7 @@
 /*
- * virtio 1.x, transport-independent: device initialisation (3.1.1) and
- * split virtqueues (2.7), shared by virtio_mmio.c and virtio_pci.c.
+ * virtio, transport-independent: device initialisation (3.1.1, and 3.1.2
+ * for legacy devices) and split virtqueues (2.7), shared by virtio_mmio.c
+ * and virtio_pci.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ void virtio_fail(struct virtio_dev *dev)
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t required,
 		      uint64_t optional)
 {
+	bool legacy = dev->ops->legacy;
 	uint8_t status = VIRTIO_STATUS_ACKNOWLEDGE;
 
 	if (!virtio_reset(dev))
@@ -88,7 +90,9 @@ bool virtio_negotiate(struct virtio_dev *dev, uint64_t required,
 	dev->ops->set_status(dev, status);
 
 	uint64_t offered = dev->ops->get_device_features(dev);
-	required |= BIT(VIRTIO_F_VERSION_1);
+	/* A legacy device has no VERSION_1 to offer (its features are 32 bits). */
+	if (!legacy)
+		required |= BIT(VIRTIO_F_VERSION_1);
 	if ((offered & required) != required) {
 		log_warn("%s: device lacks required features 0x%llx "
 			 "(offers 0x%llx)",
@@ -105,13 +109,16 @@ bool virtio_negotiate(struct virtio_dev *dev, uint64_t required,
 	uint64_t accepted = required | (optional & offered) |
 			    (offered & BIT(VIRTIO_F_ACCESS_PLATFORM));
 	dev->ops->set_driver_features(dev, accepted);
-	status |= VIRTIO_STATUS_FEATURES_OK;
-	dev->ops->set_status(dev, status);
-	if (!(dev->ops->get_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
-		log_warn("%s: device refused features 0x%llx", dev->name,
-			 (unsigned long long)accepted);
-		virtio_fail(dev);
-		return false;
+	/* Legacy devices take the features as written: no FEATURES_OK (3.1.2). */
+	if (!legacy) {
+		status |= VIRTIO_STATUS_FEATURES_OK;
+		dev->ops->set_status(dev, status);
+		if (!(dev->ops->get_status(dev) & VIRTIO_STATUS_FEATURES_OK)) {
+			log_warn("%s: device refused features 0x%llx", dev->name,
+				 (unsigned long long)accepted);
+			virtio_fail(dev);
+			return false;
+		}
 	}
 	dev->features = accepted;
 	log_debug("%s: features offered 0x%llx, accepted 0x%llx", dev->name,
@@ -136,6 +143,23 @@ static uint16_t round_down_pow2(uint16_t n)
 	return p;
 }
 
+struct virtq_layout virtq_layout(uint16_t size, bool legacy)
+{
+	struct virtq_layout l;
+
+	/*
+	 * desc (16-byte aligned), avail (2) with used_event, used (4) with
+	 * avail_event. A legacy device finds avail and used from the
+	 * descriptors' address alone: used starts at the next
+	 * VIRTQ_LEGACY_ALIGN boundary (2.7.2).
+	 */
+	l.avail = (size_t)size * sizeof(struct virtq_desc);
+	l.used = ALIGN_UP(l.avail + 6 + 2 * (size_t)size,
+			  legacy ? VIRTQ_LEGACY_ALIGN : 4);
+	l.bytes = l.used + 6 + 8 * (size_t)size;
+	return l;
+}
+
 bool virtq_setup(struct virtqueue *vq, struct virtio_dev *dev, uint16_t index,
 		 uint16_t max_size)
 {
@@ -148,10 +172,12 @@ bool virtq_setup(struct virtqueue *vq, struct virtio_dev *dev, uint16_t index,
 	/* Split queue sizes are powers of 2 (2.7). */
 	uint16_t size = round_down_pow2(dev_max < max_size ? dev_max : max_size);
 
-	/* desc (16-byte aligned), avail (2), used (4), then our own flags. */
-	size_t avail_off = (size_t)size * sizeof(struct virtq_desc);
-	size_t used_off = ALIGN_UP(avail_off + 6 + 2 * (size_t)size, 4);
-	size_t flags_off = used_off + 6 + 8 * (size_t)size;
+	/*
+	 * The rings, then our own flags. Page-aligned, as a legacy device
+	 * needs: it is given the descriptors' page number.
+	 */
+	struct virtq_layout l = virtq_layout(size, dev->ops->legacy);
+	size_t flags_off = l.bytes;
 	size_t bytes = flags_off + size;
 	uint8_t *mem = pool_alloc_pages(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
 	if (mem == NULL) {
@@ -164,8 +190,8 @@ bool virtq_setup(struct virtqueue *vq, struct virtio_dev *dev, uint16_t index,
 		.index = index,
 		.size = size,
 		.desc = (struct virtq_desc *)mem,
-		.avail = (struct virtq_avail *)(mem + avail_off),
-		.used = (struct virtq_used *)(mem + used_off),
+		.avail = (struct virtq_avail *)(mem + l.avail),
+		.used = (struct virtq_used *)(mem + l.used),
 		.outstanding = (bool *)(mem + flags_off),
 		.nr_free = size,
 	};

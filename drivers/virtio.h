@@ -1,11 +1,12 @@
 /*
- * virtio 1.x for the devices vigil keeps: what does not depend on the
+ * virtio for the devices vigil keeps: what does not depend on the
  * transport (status and feature negotiation, split virtqueues) and the
- * interface the two transports implement (virtio_mmio.c for virtio-mmio
- * version 2, virtio_pci.c for modern virtio-pci).
+ * interface the transports implement (virtio_mmio.c for virtio-mmio
+ * version 2 and legacy version 1, virtio_pci.c for modern virtio-pci).
  *
  * Section numbers refer to the virtio 1.2 specification. vigil runs
- * little-endian, as virtio 1.x structures are, and its memory is identity
+ * little-endian, as virtio 1.x structures are (and legacy ones, which are
+ * in the driver's byte order, then are too), and its memory is identity
  * mapped, so a buffer's address is also the address the device DMAs to.
  * Everything runs on the boot CPU with interrupts masked: no locking.
  */
@@ -37,6 +38,13 @@ struct vm;
 struct virtio_dev;
 
 /* Split virtqueue layout (2.7). */
+/*
+ * A legacy device takes a queue as one block: descriptors, available
+ * ring, padding, used ring (2.7.2 "Legacy Interfaces"). The used ring
+ * starts on this boundary; vigil tells a virtio-mmio device so (QueueAlign)
+ * and it is what a legacy virtio-pci device assumes.
+ */
+#define VIRTQ_LEGACY_ALIGN 4096
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
@@ -90,6 +98,15 @@ struct virtqueue {
  * initialisation steps is in virtio.c.
  */
 struct virtio_transport_ops {
+	/* "virtio-mmio v2", for the log line that says which device was taken. */
+	const char *name;
+	/*
+	 * The legacy interface (virtio 0.9.5, virtio-mmio version 1): 32
+	 * feature bits, no VERSION_1 and no FEATURES_OK (3.1.2), queues laid
+	 * out in one block (VIRTQ_LEGACY_ALIGN), no configuration generation
+	 * (config_generation reads 0).
+	 */
+	bool legacy;
 	uint8_t (*get_status)(struct virtio_dev *dev);
 	void (*set_status)(struct virtio_dev *dev, uint8_t status);
 	uint64_t (*get_device_features)(struct virtio_dev *dev);
@@ -125,7 +142,8 @@ struct virtio_dev {
  * that type to initialise and claim. With where (a device-tree path, or
  * "pci:BB:DD.F"), that device or NULL with a log line saying why; without,
  * the next one after *cursor (start with -1), in device-tree order or bus,
- * device, function order. Devices that are not virtio 1.x are skipped with
+ * device, function order. Devices with an interface the transport does not
+ * speak (legacy virtio-pci, unknown virtio-mmio versions) are skipped with
  * a log line. The result lives until the next call.
  */
 struct virtio_dev *virtio_mmio_find(const void *fdt, uint32_t device_id,
@@ -149,8 +167,9 @@ bool virtio_reset(struct virtio_dev *dev);
 /*
  * The start of initialisation (3.1.1): reset, ACKNOWLEDGE, DRIVER, then
  * features. required must all be offered; optional ones are taken when
- * offered. VIRTIO_F_VERSION_1 is always required (no legacy interface).
- * On success dev->features holds the result and FEATURES_OK is set.
+ * offered. VIRTIO_F_VERSION_1 is required, and FEATURES_OK set, unless
+ * the transport is legacy (3.1.2), where neither exists. On success
+ * dev->features holds the result.
  */
 bool virtio_negotiate(struct virtio_dev *dev, uint64_t required,
 		      uint64_t optional);
@@ -166,6 +185,13 @@ static inline bool virtio_has_feature(const struct virtio_dev *dev,
 {
 	return (dev->features >> bit) & 1;
 }
+
+/* Where a split virtqueue's parts lie in its block of memory (2.7). */
+struct virtq_layout {
+	size_t avail, used; /* offsets; the descriptors are at 0 */
+	size_t bytes;       /* what the device may touch */
+};
+struct virtq_layout virtq_layout(uint16_t size, bool legacy);
 
 /*
  * Allocate queue index with up to max_size descriptors (the device may

@@ -1,8 +1,12 @@
 /*
- * virtio-mmio transport, version 2 only (virtio 1.2, 4.2.2): the register
- * layout of virtio 1.x. Legacy (version 1) devices are skipped: QEMU's
- * virtio-mmio is legacy unless started with
- * -global virtio-mmio.force-legacy=false.
+ * virtio-mmio transport (virtio 1.2, 4.2): version 2, the register layout
+ * of virtio 1.x (4.2.2), and version 1, the legacy layout (4.2.4), which is
+ * what QEMU's virtio-mmio devices are unless it is started with
+ * -global virtio-mmio.force-legacy=false. The two share most registers;
+ * legacy differs in 32-bit features (HostFeatures/GuestFeatures, word 0
+ * only), queues given as one page number (GuestPageSize, QueueAlign,
+ * QueuePFN) instead of QueueReady and three addresses, and no
+ * ConfigGeneration. Each version has its own ops table.
  *
  * A slot is a device-tree node "virtio,mmio" with one register window
  * and one interrupt; QEMU's virt machine has 32 slots 0x200 apart, most
@@ -25,9 +29,12 @@
 #define MMIO_DEVICE_FEATURES_SEL 0x014
 #define MMIO_DRIVER_FEATURES 0x020
 #define MMIO_DRIVER_FEATURES_SEL 0x024
+#define MMIO_LEGACY_GUEST_PAGE_SIZE 0x028
 #define MMIO_QUEUE_SEL 0x030
 #define MMIO_QUEUE_NUM_MAX 0x034
 #define MMIO_QUEUE_NUM 0x038
+#define MMIO_LEGACY_QUEUE_ALIGN 0x03c
+#define MMIO_LEGACY_QUEUE_PFN 0x040
 #define MMIO_QUEUE_READY 0x044
 #define MMIO_QUEUE_NOTIFY 0x050
 #define MMIO_INTERRUPT_STATUS 0x060
@@ -45,6 +52,8 @@
 #define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
 #define VIRTIO_MMIO_LEGACY 1
 #define VIRTIO_MMIO_MODERN 2
+/* The page size vigil tells a legacy device (QueuePFN is in these units). */
+#define MMIO_LEGACY_PAGE_SIZE 4096
 
 struct virtio_mmio_dev {
 	struct virtio_dev vdev; /* first: the ops get this pointer back */
@@ -103,15 +112,47 @@ static void mmio_set_driver_features(struct virtio_dev *dev, uint64_t features)
 	reg_write(m, MMIO_DRIVER_FEATURES, (uint32_t)features);
 }
 
-static uint16_t mmio_queue_max_size(struct virtio_dev *dev, uint16_t index)
+/* A legacy device has only the first 32 feature bits (4.2.4). */
+static uint64_t mmio_legacy_get_device_features(struct virtio_dev *dev)
 {
 	struct virtio_mmio_dev *m = to_mmio(dev);
 
+	reg_write(m, MMIO_DEVICE_FEATURES_SEL, 0);
+	return reg_read(m, MMIO_DEVICE_FEATURES);
+}
+
+static void mmio_legacy_set_driver_features(struct virtio_dev *dev,
+					    uint64_t features)
+{
+	struct virtio_mmio_dev *m = to_mmio(dev);
+
+	reg_write(m, MMIO_DRIVER_FEATURES_SEL, 0);
+	reg_write(m, MMIO_DRIVER_FEATURES, (uint32_t)features);
+}
+
+/*
+ * QueueNumMax of queue index, unless in_use_reg (QueueReady, or legacy
+ * QueuePFN) says the queue is in use, which it is not after a reset.
+ */
+static uint16_t queue_max_size(struct virtio_mmio_dev *m, uint16_t index,
+			       uint32_t in_use_reg)
+{
 	reg_write(m, MMIO_QUEUE_SEL, index);
-	if (reg_read(m, MMIO_QUEUE_READY) != 0)
-		return 0; /* in use: not after a reset */
+	if (reg_read(m, in_use_reg) != 0)
+		return 0;
 	uint32_t max = reg_read(m, MMIO_QUEUE_NUM_MAX);
 	return max > 0x8000 ? 0x8000 : (uint16_t)max;
+}
+
+static uint16_t mmio_queue_max_size(struct virtio_dev *dev, uint16_t index)
+{
+	return queue_max_size(to_mmio(dev), index, MMIO_QUEUE_READY);
+}
+
+static uint16_t mmio_legacy_queue_max_size(struct virtio_dev *dev,
+					   uint16_t index)
+{
+	return queue_max_size(to_mmio(dev), index, MMIO_LEGACY_QUEUE_PFN);
 }
 
 static bool mmio_queue_enable(struct virtio_dev *dev, struct virtqueue *vq)
@@ -130,6 +171,27 @@ static bool mmio_queue_enable(struct virtio_dev *dev, struct virtqueue *vq)
 	reg_write(m, MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
 	reg_write(m, MMIO_QUEUE_READY, 1);
 	return reg_read(m, MMIO_QUEUE_READY) == 1;
+}
+
+/*
+ * The legacy device takes the queue's page number and finds the rings
+ * from it with the alignment it is told (virtq_layout, 2.7.2).
+ */
+static bool mmio_legacy_queue_enable(struct virtio_dev *dev,
+				     struct virtqueue *vq)
+{
+	struct virtio_mmio_dev *m = to_mmio(dev);
+	uint64_t pfn = (uintptr_t)vq->desc / MMIO_LEGACY_PAGE_SIZE;
+
+	if ((uintptr_t)vq->desc % MMIO_LEGACY_PAGE_SIZE != 0 || pfn == 0 ||
+	    pfn > UINT32_MAX)
+		return false;
+	reg_write(m, MMIO_LEGACY_GUEST_PAGE_SIZE, MMIO_LEGACY_PAGE_SIZE);
+	reg_write(m, MMIO_QUEUE_SEL, vq->index);
+	reg_write(m, MMIO_QUEUE_NUM, vq->size);
+	reg_write(m, MMIO_LEGACY_QUEUE_ALIGN, VIRTQ_LEGACY_ALIGN);
+	reg_write(m, MMIO_LEGACY_QUEUE_PFN, (uint32_t)pfn);
+	return reg_read(m, MMIO_LEGACY_QUEUE_PFN) == pfn;
 }
 
 static void mmio_notify(struct virtio_dev *dev, struct virtqueue *vq)
@@ -152,6 +214,17 @@ static uint16_t mmio_config_read16(struct virtio_dev *dev, uint32_t offset)
 static uint8_t mmio_config_generation(struct virtio_dev *dev)
 {
 	return (uint8_t)reg_read(to_mmio(dev), MMIO_CONFIG_GENERATION);
+}
+
+/*
+ * Legacy devices have no generation counter (4.2.4): a field is read as it
+ * comes, as every legacy driver does; a MAC changing under the read is
+ * not a thing QEMU does.
+ */
+static uint8_t mmio_legacy_config_generation(struct virtio_dev *dev)
+{
+	(void)dev;
+	return 0;
 }
 
 static uint32_t mmio_ack_interrupt(struct virtio_dev *dev)
@@ -187,6 +260,7 @@ static bool mmio_claim(struct virtio_dev *dev, struct vm *vm)
 }
 
 static const struct virtio_transport_ops mmio_ops = {
+	.name = "virtio-mmio v2 (modern)",
 	.get_status = mmio_get_status,
 	.set_status = mmio_set_status,
 	.get_device_features = mmio_get_device_features,
@@ -201,9 +275,26 @@ static const struct virtio_transport_ops mmio_ops = {
 	.claim = mmio_claim,
 };
 
+static const struct virtio_transport_ops mmio_legacy_ops = {
+	.name = "virtio-mmio v1 (legacy)",
+	.legacy = true,
+	.get_status = mmio_get_status,
+	.set_status = mmio_set_status,
+	.get_device_features = mmio_legacy_get_device_features,
+	.set_driver_features = mmio_legacy_set_driver_features,
+	.queue_max_size = mmio_legacy_queue_max_size,
+	.queue_enable = mmio_legacy_queue_enable,
+	.notify = mmio_notify,
+	.config_read8 = mmio_config_read8,
+	.config_read16 = mmio_config_read16,
+	.config_generation = mmio_legacy_config_generation,
+	.ack_interrupt = mmio_ack_interrupt,
+	.claim = mmio_claim,
+};
+
 /*
- * Is node a version-2 virtio-mmio device of type device_id? named: the
- * user asked for this node, so every reason for "no" is worth a line.
+ * Is node a virtio-mmio device (version 1 or 2) of type device_id? named:
+ * the user asked for this node, so every reason for "no" is worth a line.
  */
 static bool probe_slot(const void *fdt, int node, uint32_t device_id,
 		       bool named)
@@ -229,21 +320,14 @@ static bool probe_slot(const void *fdt, int node, uint32_t device_id,
 				   (unsigned long long)m.reg.base, what, magic, id);
 		return false;
 	}
-	if (version == VIRTIO_MMIO_LEGACY) {
-		virtio_note(named,
-			    "virtio-mmio@%llx: legacy (version 1) virtio-%s "
-			    "skipped; QEMU needs -global "
-			    "virtio-mmio.force-legacy=false",
-			    (unsigned long long)m.reg.base, what);
-		return false;
-	}
-	if (version != VIRTIO_MMIO_MODERN) {
+	if (version != VIRTIO_MMIO_MODERN && version != VIRTIO_MMIO_LEGACY) {
 		virtio_note(named, "virtio-mmio@%llx: unknown version %u, skipped",
 			    (unsigned long long)m.reg.base, version);
 		return false;
 	}
 	found = m;
-	found.vdev.ops = &mmio_ops;
+	found.vdev.ops = version == VIRTIO_MMIO_LEGACY ? &mmio_legacy_ops
+						       : &mmio_ops;
 	snprintf(found.vdev.name, sizeof(found.vdev.name), "virtio-%s@%llx",
 		 what, (unsigned long long)m.reg.base);
 	return true;

@@ -6,7 +6,8 @@
  * chosen device is taken away from the guest; the others stay the guest's.
  *
  * No offloads and no mergeable buffers: every frame is one buffer with a
- * 12-byte header in front (struct virtio_net_hdr_v1, 5.1.6). One receive
+ * header in front (struct virtio_net_hdr, 5.1.6: 12 bytes on a virtio 1.x
+ * device, 10 on a legacy one; virtio_net_hdr_size()). One receive
  * queue kept full of buffers, one transmit queue whose slots each own a
  * buffer that a frame is copied into. Used transmit slots are reclaimed
  * when sending and polling, so the transmit queue never interrupts.
@@ -23,17 +24,12 @@
 
 #include "netdev.h"
 #include "virtio.h"
-
-#define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_F_STATUS 16
+#include "virtio_net.h"
 
 /* struct virtio_net_config (5.1.4) */
 #define VIRTIO_NET_CONFIG_MAC 0
 #define VIRTIO_NET_CONFIG_STATUS 6
 #define VIRTIO_NET_S_LINK_UP 1
-
-/* With VIRTIO_F_VERSION_1 the header always has num_buffers: 12 bytes. */
-#define VIRTIO_NET_HDR_SIZE 12
 
 #define RX_QUEUE 0
 #define TX_QUEUE 1
@@ -57,6 +53,7 @@ struct virtio_net {
 	struct virtqueue rx, tx;
 	uint8_t *rx_buffers; /* rx.size buffers, one per descriptor */
 	uint8_t *tx_buffers; /* tx.size buffers, one per descriptor */
+	uint32_t hdr_size;   /* virtio_net_hdr_size() of the device */
 	/* Counters, for a look from a debugger. */
 	uint64_t rx_frames, rx_dropped, tx_frames, tx_dropped, irqs;
 };
@@ -103,11 +100,11 @@ static bool vnet_transmit(struct netdev *dev, const void *frame, size_t len)
 	}
 	uint8_t *buf = tx_buffer(vn, (uint16_t)id);
 	size_t frame_len = len < ETH_MIN_FRAME ? ETH_MIN_FRAME : len;
-	memset(buf, 0, VIRTIO_NET_HDR_SIZE); /* no offloads: all zero */
-	memcpy(buf + VIRTIO_NET_HDR_SIZE, frame, len);
-	memset(buf + VIRTIO_NET_HDR_SIZE + len, 0, frame_len - len);
+	memset(buf, 0, vn->hdr_size); /* no offloads: all zero */
+	memcpy(buf + vn->hdr_size, frame, len);
+	memset(buf + vn->hdr_size + len, 0, frame_len - len);
 	virtq_submit(&vn->tx, (uint16_t)id, (uintptr_t)buf,
-		     (uint32_t)(VIRTIO_NET_HDR_SIZE + frame_len), false);
+		     (uint32_t)(vn->hdr_size + frame_len), false);
 	virtq_kick(&vn->tx);
 	vn->tx_frames++;
 	return true;
@@ -149,13 +146,11 @@ static unsigned int vnet_poll(struct netdev *dev)
 	for (unsigned int budget = RX_BUDGET;
 	     budget > 0 && virtq_next_used(&vn->rx, &id, &len); budget--) {
 		uint8_t *buf = rx_buffer(vn, id);
-		if (len < VIRTIO_NET_HDR_SIZE ||
-		    len - VIRTIO_NET_HDR_SIZE > NETDEV_MAX_FRAME ||
+		if (len < vn->hdr_size || len - vn->hdr_size > NETDEV_MAX_FRAME ||
 		    dev->receive == NULL) {
 			vn->rx_dropped++;
 		} else {
-			dev->receive(dev, buf + VIRTIO_NET_HDR_SIZE,
-				     len - VIRTIO_NET_HDR_SIZE);
+			dev->receive(dev, buf + vn->hdr_size, len - vn->hdr_size);
 			vn->rx_frames++;
 			received++;
 		}
@@ -226,6 +221,7 @@ static bool vnet_start(struct virtio_net *vn, struct virtio_dev *vdev,
 	if (!virtio_negotiate(vdev, 0,
 			      BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS)))
 		return false;
+	vn->hdr_size = (uint32_t)virtio_net_hdr_size(vdev);
 	if (!virtq_setup(&vn->rx, vdev, RX_QUEUE, RX_QUEUE_SIZE) ||
 	    !virtq_setup(&vn->tx, vdev, TX_QUEUE, TX_QUEUE_SIZE))
 		goto failed;
@@ -307,9 +303,10 @@ static bool virtio_net_init(const void *fdt, struct vm *vm)
 		snprintf(irq, sizeof(irq), "INTID %u", vdev->intid);
 	else
 		snprintf(irq, sizeof(irq), "polled");
-	log_info("net: %s: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s, "
+	log_info("net: %s: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, %s, "
 		 "queues %u/%u",
-		 nd->name, nd->mac[0], nd->mac[1], nd->mac[2], nd->mac[3],
+		 nd->name, vdev->ops->name, nd->mac[0], nd->mac[1], nd->mac[2],
+		 nd->mac[3],
 		 nd->mac[4], nd->mac[5], nd->link_up ? "up" : "down", irq,
 		 vnet.rx.size, vnet.tx.size);
 	return true;

@@ -206,6 +206,7 @@ static bool pci_claim(struct virtio_dev *dev, struct vm *vm)
 }
 
 static const struct virtio_transport_ops pci_ops = {
+	.name = "virtio-pci (modern)",
 	.get_status = pci_get_status,
 	.set_status = pci_set_status,
 	.get_device_features = pci_get_device_features,

@@ -2,8 +2,8 @@
 # tools/qemu.sh - boot an ESP with vigil under QEMU's virt machine (EL2 on).
 #
 #   tools/qemu.sh [-c CPU] [-s SMP] [-m MEM] [-t SECONDS] [-g GDBPORT]
-#                 [-N mmio|pci] [-F HOSTPORT:GUESTPORT]... [-n] [-R]
-#                 ESP_DIR_OR_IMAGE [-- extra qemu args]
+#                 [-N mmio|pci] [-M legacy|modern] [-F HOSTPORT:GUESTPORT]...
+#                 [-n] [-R] ESP_DIR_OR_IMAGE [-- extra qemu args]
 #
 # -c CPU     QEMU CPU model (default cortex-a72; "max" means
 #            max,pauth-impdef=on, which is fast under TCG)
@@ -15,6 +15,12 @@
 #            (virtio-net-device) or pci (virtio-net-pci); -g and -F imply
 #            mmio unless pci is asked for. Without any of them there is no
 #            NIC at all (not even QEMU's default one, which vigil would take)
+# -M TYPE    the virtio-mmio transport of every virtio-mmio device (vigil's
+#            NIC with -N mmio, the ESP's virtio-blk drive, anything in the
+#            extra args): legacy (version 1, QEMU's default, also what a
+#            plain QEMU command line gets) or modern (version 2, virtio 1.x:
+#            adds -global virtio-mmio.force-legacy=false). vigil and Linux
+#            guests speak both
 # -F H:G     forward host TCP port H (on 127.0.0.1) to port G of vigil's
 #            address on that network (repeatable)
 # -n         no serial on stdio (for scripts that only want the log file)
@@ -22,13 +28,12 @@
 #            tests want; `make run` passes -R so GDB's `monitor reset` and
 #            a guest's reboot restart vigil and the guest)
 # Firmware: Debian's AAVMF, its variable store private to the run.
-# virtio-mmio devices are virtio 1.x (force-legacy=false): vigil's driver
-# speaks only that, and so does every Linux since 4.0.
 set -euo pipefail
 
 cpu=cortex-a72 smp=2 mem=1G timeout_s="" gdbport="" nographic=1 nic="" reboot=0
+mmio=legacy
 forwards=()
-while getopts "c:s:m:t:g:N:F:nR" opt; do
+while getopts "c:s:m:t:g:N:M:F:nR" opt; do
 	case $opt in
 	c) cpu=$OPTARG ;;
 	s) smp=$OPTARG ;;
@@ -36,6 +41,7 @@ while getopts "c:s:m:t:g:N:F:nR" opt; do
 	t) timeout_s=$OPTARG ;;
 	g) gdbport=$OPTARG ;;
 	N) nic=$OPTARG ;;
+	M) mmio=$OPTARG ;;
 	F) forwards+=("$OPTARG") ;;
 	n) nographic=0 ;;
 	R) reboot=1 ;;
@@ -68,7 +74,11 @@ args=(-M virt,virtualization=on,gic-version=3,acpi=off -cpu "$cpu" -smp "$smp" -
 	-drive "if=pflash,format=raw,file=$vars,snapshot=on"
 	-drive "$drive")
 [ "$reboot" = 1 ] || args+=(-no-reboot)
-args+=(-global virtio-mmio.force-legacy=false)
+case $mmio in
+legacy) ;;
+modern) args+=(-global virtio-mmio.force-legacy=false) ;;
+*) echo "qemu.sh: -M $mmio: want legacy or modern" >&2; exit 2 ;;
+esac
 if [ -n "$gdbport" ]; then
 	forwards+=("$gdbport:1234")
 fi

@@ -2,12 +2,15 @@
 """tests/system/gdbtest.py - end-to-end debugger sessions against a stub.
 
     gdbtest.py [--target vigil|qemu] [--build DIR] [--guests DIR] [--out DIR]
-               [--cpu MODEL] [--timeout SECS] [--cfg LINE]... [CASE...]
+               [--cpu MODEL] [--mmio legacy|modern] [--timeout SECS]
+               [--cfg LINE]... [CASE...]
 
 Boots tests/guests/gdbtarget on 2 CPUs, once per case, and debugs it:
   --target vigil  under vigil (tools/qemu.sh -g PORT), through vigil's stub
   --target qemu   under plain QEMU (EL1, no vigil), through QEMU's own
                   gdbstub: the reference the sessions were validated on
+  --mmio          the virtio-mmio transport of vigil's NIC (tools/qemu.sh
+                  -M): legacy (QEMU's default) or modern
 A case is one or more gdb-multiarch -batch sessions (tests/system/gdb/
 NAME.gdb, with tests/system/gdb/gdbtest.py loaded first) whose output must
 contain the lines of NAME.expect in order; or the protocol fuzzer
@@ -104,7 +107,7 @@ class Machine:
                 for line in a.cfg:
                     f.write(line + "\n")
             cmd = [os.path.join(ROOT, "tools", "qemu.sh"), "-c", a.cpu, "-s", "2",
-                   "-t", str(a.timeout), "-g", str(self.port), esp]
+                   "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port), esp]
             wanted = [READY_LINE, LISTEN_LINE]
         else:
             cpu = "max,pauth-impdef=on" if a.cpu == "max" else a.cpu
@@ -453,6 +456,7 @@ def main():
     p.add_argument("--guests", help="where gdbtarget.{elf,bin} are (BUILD/guests)")
     p.add_argument("--out", help="output folder (one case) or parent folder (several)")
     p.add_argument("--cpu", default="cortex-a72")
+    p.add_argument("--mmio", choices=("legacy", "modern"), default="legacy")
     p.add_argument("--timeout", type=int, default=600, help="QEMU's life, seconds")
     p.add_argument("--boot-timeout", type=int, default=120)
     p.add_argument("--cfg", action="append", default=[], help="extra vigil.cfg line")

@@ -237,16 +237,19 @@ linux_case linux-ptrace-smp2 cortex-a72 2 ptrace \
 NET_MAC=52:54:00:12:34:56
 NET_STATIC=("net.ip = 10.0.2.15/24" "net.gw = 10.0.2.2")
 # net_boot NIC SMP LINE CLIENT_ARGS...: boot the case's ESP with a NIC for
-# vigil (tools/qemu.sh -N NIC); once LINE is in the serial log, run
-# netclient.py (output in $case_dir/client.log, status in $client_rc).
-# QEMU keeps running: net_wait or net_stop ends the case's run.
+# vigil (tools/qemu.sh -N NIC: mmio, pci, or mmio-legacy / mmio-modern for
+# -N mmio with that virtio-mmio transport; plain mmio is QEMU's default,
+# legacy); once LINE is in the serial log, run netclient.py (output in
+# $case_dir/client.log, status in $client_rc). QEMU keeps running:
+# net_wait or net_stop ends the case's run.
 net_boot() {
-	local nic=$1 smp=$2 line=$3 port waited=0
+	local nic=${1%%-*} mmio=legacy smp=$2 line=$3 port waited=0
+	[ "$nic" = "$1" ] || mmio=${1#*-}
 	shift 3
 	port=$(free_port)
 	: > "$case_log"
 	"$ROOT/tools/qemu.sh" -c cortex-a72 -s "$smp" -t "$QEMU_TIMEOUT" -N "$nic" \
-		-F "$port:7" "$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
+		-M "$mmio" -F "$port:7" "$case_dir/esp" < /dev/null > "$case_log" 2>&1 &
 	qemu_pid=$!
 	until tr -d '\r' < "$case_log" | grep -qF -- "$line"; do
 		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
@@ -274,8 +277,18 @@ net_stop() {
 	wait "$qemu_pid" 2>/dev/null || true
 	tr -d '\r' < "$case_log" > "$case_log.txt"
 }
-# The echo service answers on both transports, with DHCP and static.
-for nic in mmio pci; do
+# The line vigil prints when it takes the NIC that net_boot NIC (or
+# gdbtest.py --mmio) gave it: the device, its transport, MAC, interrupt.
+declare -A NIC_LINE=(
+	[mmio-legacy]="virtio-net@a003e00: virtio-mmio v1 (legacy), MAC $NET_MAC, link up, INTID 79"
+	[mmio-modern]="virtio-net@a003e00: virtio-mmio v2 (modern), MAC $NET_MAC, link up, INTID 79"
+	[pci]="virtio-net@pci:00:01.0: virtio-pci (modern), MAC $NET_MAC, link up, INTID 36")
+expect_nic_line() { # NIC
+	expect_line "vigil: net: ${NIC_LINE[$1]}, queues 64/64"
+}
+# The echo service answers on all three transports (virtio-mmio legacy, as
+# QEMU 7.2 gives by default, and modern; virtio-pci), with DHCP and static.
+for nic in mmio-legacy mmio-modern pci; do
 	for addr in dhcp static; do
 		name=net-echo-$nic-$addr
 		selected "$name" || continue
@@ -285,6 +298,7 @@ for nic in mmio pci; do
 		make_esp "$GUESTS/spin.bin" "cmdline = seconds=120" "${cfg[@]}"
 		net_boot "$nic" 1 "guest: spin idle" echo
 		net_stop
+		expect_nic_line "$nic"
 		expect_match "^vigil: net: virtio-net@(pci:)?[0-9a-f:.]+ $NET_MAC address 10\.0\.2\.15/24 \($addr\) gateway 10\.0\.2\.2$"
 		expect_no_match '^vigil: (PANIC|BUG)|lwIP assertion'
 		end_case
@@ -526,19 +540,34 @@ fi
 # The GDB stub end to end (tests/system/gdbtest.py, which boots its own
 # QEMU per case): gdb-multiarch sessions, the protocol fuzzer and lldb,
 # against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
-GDB_CASES="break-bt hbreak watch rwatch awatch stepi next-step threads sched-lock
+GDB_CASES="hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
 	monitor kill-reattach fuzz lldb"
-for gdb_case in $GDB_CASES; do
-	selected "gdb-$gdb_case" || continue
-	begin_case "gdb-$gdb_case"
+# run_gdbtest NAME CASE [gdbtest.py options...]: gdbtest.py's CASE as case NAME.
+run_gdbtest() {
+	local name=$1 gdb_case=$2
+	shift 2
+	begin_case "$name"
 	if ! python3 "$ROOT/tests/system/gdbtest.py" --target vigil --build "$BUILD" \
-		--out "$case_dir/gdb" "$gdb_case" > "$case_dir/gdbtest.log" 2>&1; then
+		--out "$case_dir/gdb" "$@" "$gdb_case" > "$case_dir/gdbtest.log" 2>&1; then
 		fail "$(grep -m1 '^FAIL' "$case_dir/gdbtest.log" || echo "gdbtest.py failed")"
 		sed -n '2,20s/^/  /p' "$case_dir/gdbtest.log"
 	fi
 	cp "$case_dir/gdb/serial.log" "$case_log" 2>/dev/null
 	tr -d '\r' < "$case_log" > "$case_log.txt" 2>/dev/null
+}
+for gdb_case in $GDB_CASES; do
+	selected "gdb-$gdb_case" || continue
+	run_gdbtest "gdb-$gdb_case" "$gdb_case"
+	end_case
+done
+# The stub over both virtio-mmio transports of its NIC (the cases above run
+# on QEMU's default, legacy): a breakpoint and a backtrace, and the device
+# line naming the transport.
+for mmio in legacy modern; do
+	selected "gdb-break-bt-mmio-$mmio" || continue
+	run_gdbtest "gdb-break-bt-mmio-$mmio" break-bt --mmio "$mmio"
+	expect_nic_line "mmio-$mmio"
 	end_case
 done
 
