@@ -591,6 +591,7 @@ if selected user-guide-by-hand; then
 		! grep -qF "127.0.0.1:$port-:1234" "$case_dir/by-hand.sh"; then
 		fail "docs/user-guide.md has no by-hand block with a qemu-system-aarch64 line forwarding 127.0.0.1:1234"
 	else
+		: > "$case_log"
 		(cd "$case_dir" && exec bash by-hand.sh) < /dev/null > "$case_log" 2>&1 &
 		qemu_pid=$!
 		if wait_for_line "$case_log" "$qemu_pid" "vigil: gdb: listening on TCP port 1234" 360; then
