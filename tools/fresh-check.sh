@@ -160,7 +160,11 @@ for f in /etc/apt/apt.conf.d/*; do
 	[ -f "$f" ] && grep -q '^[[:space:]]*Acquire' "$f" && cp "$f" "$FRESH_ROOT/etc/apt/apt.conf.d/"
 done
 : >"$FRESH_ROOT/etc/resolv.conf"
-mkdir -p "$FRESH_ROOT/mnt/vigil.git"
+# The commit and its history travel as a bundle, cloned inside with the
+# root's own git (a worktree's .git only points into a folder the root
+# cannot see).
+git -C "$ROOT" bundle create "$FRESH_ROOT/root/vigil.bundle" HEAD 2>/dev/null ||
+	give_up "git bundle create failed in $ROOT"
 
 # Inside the namespace: mount, clone the commit with the root's own git,
 # run the README's command, and take every process the run left with it.
@@ -172,19 +176,16 @@ set +e
 # shellcheck disable=SC2016  # expanded by the inner shell
 unshare --mount --propagation private -- bash -c '
 	set -e
-	r=$1 repo=$2 commit=$3
+	r=$1 commit=$2 cmd=$3
 	mount -t proc proc "$r/proc"
 	mount --rbind /sys "$r/sys"
 	mount --rbind /dev "$r/dev"
 	mount --bind /etc/resolv.conf "$r/etc/resolv.conf"
-	mount --bind "$repo" "$r/mnt/vigil.git"
-	mount -o remount,bind,ro "$r/mnt/vigil.git"
 	chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		bash -c "git clone -q /mnt/vigil.git /root/vigil &&
-			git -C /root/vigil checkout -q --detach $commit &&
-			cd /root/vigil && $4"
-' fresh-check "$FRESH_ROOT" "$ROOT" "$commit" "$cmd" </dev/null 2>&1 | tee "$inner_log"
+		bash -c "cd /root && git clone -q vigil.bundle vigil && rm vigil.bundle &&
+			cd vigil && git checkout -q --detach $commit && $cmd"
+' fresh-check "$FRESH_ROOT" "$commit" "$cmd" </dev/null 2>&1 | tee "$inner_log"
 status=${PIPESTATUS[0]}
 set -e
 say "inner '$cmd' exited $status after $((SECONDS - start)) s"
