@@ -15,6 +15,10 @@
  * CPU 1 (thread 2) increments cpu1_counter in cpu1_loop() forever.
  * CPU 0 takes a virtual timer interrupt every TICK_MS (timer_ticks), so that
  * a step that lands in the vector table would be seen.
+ * Each CPU n sets registers it never uses otherwise to known values, which
+ * the registers session reads by their QEMU names: SP_EL0 = SP_EL0_BASE + n,
+ * TPIDR_EL0 = TPIDR_EL0_BASE + n, CONTEXTIDR_EL1 = CONTEXTIDR_BASE + n,
+ * MAIR_EL1 = MAIR_VALUE (the MMU stays off, so none of them matters).
  *
  * Lines the tests look up carry a "MARK:<name>" comment: the tests find
  * line numbers by these, never by number.
@@ -37,6 +41,10 @@ const char guest_name[] = "gdbtarget";
 #define PRIO_VTIMER		0xa0
 #define INTID_SPURIOUS		1020	/* 1020..1023: no interrupt */
 #define TICK_MS			2
+#define SP_EL0_BASE		0xffff000012345000UL
+#define TPIDR_EL0_BASE		0x0000aaaabbbb0000UL
+#define CONTEXTIDR_BASE		0x4c0UL
+#define MAIR_VALUE		0x000000040044ff00UL
 
 /* One watched variable per 16 bytes, so a watchpoint covers nothing else. */
 #define WATCHED			__attribute__((aligned(16)))
@@ -58,6 +66,16 @@ volatile u64 scratch[4] WATCHED;	/* the fuzzer's M/X target; never read */
 
 static volatile u32 cpu1_started;
 static u64 tick_period;
+
+/* The known values the registers session reads (see the top). */
+static void set_known_sysregs(unsigned cpu)
+{
+	write_sysreg(sp_el0, SP_EL0_BASE + cpu);
+	write_sysreg(tpidr_el0, TPIDR_EL0_BASE + cpu);
+	write_sysreg(contextidr_el1, CONTEXTIDR_BASE + cpu);
+	write_sysreg(mair_el1, MAIR_VALUE);
+	isb();
+}
 
 /* ---- CPU 0: the code the sessions break, watch and step in ------------- */
 
@@ -196,7 +214,7 @@ static __attribute__((noinline)) void cpu1_loop(void)
 
 void secondary_main(unsigned cpu)
 {
-	(void)cpu;
+	set_known_sysregs(cpu);
 	dmb_sy();
 	cpu1_started = 1;
 	cpu1_loop();
@@ -248,6 +266,7 @@ void guest_main(void)
 {
 	bool selftest = bootargs_has("selftest");
 
+	set_known_sysregs(0);
 	if (!start_cpu1() || !start_tick())
 		return;
 	print_line("gdbtarget: ready");

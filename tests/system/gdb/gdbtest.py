@@ -30,15 +30,6 @@ TARGET = os.environ.get("GDBTEST_TARGET", "qemu")
 SOURCE = os.environ["GDBTEST_SOURCE"]
 STATE = os.environ.get("GDBTEST_STATE", "")
 
-# Where the stubs legitimately differ: the names of the system registers.
-# QEMU 7.2 calls them after its cpreg names; vigil after the architecture.
-SYSREG = {
-    "qemu": {"sctlr": "SCTLR", "vbar": "VBAR", "tpidr_el1": "TPIDR_EL1",
-             "tpidrro_el0": "TPIDRRO_EL0"},
-    "vigil": {"sctlr": "sctlr_el1", "vbar": "vbar_el1",
-              "tpidr_el1": "tpidr_el1", "tpidrro_el0": "tpidrro_el0"},
-}[TARGET]
-
 _marks = {}
 with open(SOURCE) as f:
     for number, text in enumerate(f, 1):
