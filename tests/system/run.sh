@@ -528,7 +528,7 @@ fi
 # against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
 GDB_CASES="break-bt hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
-	monitor kill-reattach fuzz lldb"
+	monitor kill-reattach fuzz lldb freeze-time freeze-time-off"
 for gdb_case in $GDB_CASES; do
 	selected "gdb-$gdb_case" || continue
 	begin_case "gdb-$gdb_case"

@@ -252,3 +252,43 @@ def check_guest_runs(seconds=1.0):
           % (iteration0, val("iteration")))
     check(val("cpu1_counter") > counter0, "cpu 1 runs (cpu1_counter %d -> %d)"
           % (counter0, val("cpu1_counter")))
+
+
+# Frozen time (gdb.freeze_time). gdbtarget's virtual timer ticks every
+# TICK_S; the session stops the guest just after a tick (so the next is
+# due TICK_S later in guest time), holds it stopped HOLD_S seconds, lets it
+# run RUN_S, and reads what the guest saw: how far its virtual counter went
+# (tick_cntvct at the tick before and at the last tick), and how late after
+# its deadline the latest tick came (tick_late_max).
+HOLD_S = 6
+RUN_S = 1.0
+TICK_S = 0.5
+
+
+def measure_hold():
+    """Returns (advance, late) in seconds of the guest's virtual time."""
+    import time
+    hz = val("timer_hz")
+    gdb.execute("set var tick_period = %d" % int(hz * TICK_S))
+    # The tick due now writes the new period; stop in the main loop after it.
+    run("tbreak-mark tick")
+    gdb.execute("continue")
+    run("tbreak hw_target")
+    gdb.execute("continue")
+    check_eq("stopped in", "hw_target", function())
+    before, ticks, spurious = val("tick_cntvct"), val("timer_ticks"), val("spurious_ticks")
+    gdb.execute("set var tick_late_max = 0")
+    start = time.time()
+    time.sleep(HOLD_S)
+    interrupt_after(RUN_S)
+    gdb.execute("continue")
+    wall = time.time() - start
+    advance = (val("tick_cntvct") - before) / hz
+    late = val("tick_late_max") / hz
+    print("freeze-time: held %d s, ran %.1f s (%.2f s): guest time advanced %.2f s, "
+          "latest tick %.3f s late" % (HOLD_S, RUN_S, wall, advance, late))
+    check(val("timer_ticks") > ticks, "the guest's timer ticks after the stop (%d -> %d)"
+          % (ticks, val("timer_ticks")))
+    # Never an interrupt the guest finds not due (CNTV_CTL.ISTATUS clear).
+    check_eq("spurious virtual timer interrupts", spurious, val("spurious_ticks"))
+    return advance, late
