@@ -21,10 +21,11 @@ import sys
 
 import gdb
 
-# check, check_eq, fmt, run: for the scripts, in gdb's __main__ like the rest.
+# check, check_eq, fmt, run, interrupt_after: for the scripts, in gdb's
+# __main__ like the rest.
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbcommon import check, check_eq, fmt, run  # noqa: E402,F401
+from gdbcommon import check, check_eq, fmt, interrupt_after, run  # noqa: E402,F401
 
 TARGET = os.environ.get("GDBTEST_TARGET", "qemu")
 SOURCE = os.environ["GDBTEST_SOURCE"]
@@ -210,23 +211,6 @@ def thread_of_cpu(cpu):
         if t.ptid[1] == cpu + 1:
             return t
     raise gdb.GdbError("no thread with stub id %d" % (cpu + 1))
-
-
-def interrupt_after(seconds, how="sigint"):
-    """While the next `continue` runs: after a while, Ctrl-C (SIGINT to gdb,
-    as from a terminal) or the `interrupt` command."""
-    import signal
-    import threading
-    import time
-
-    def later():
-        time.sleep(seconds)
-        if how == "sigint":
-            os.kill(os.getpid(), signal.SIGINT)
-        else:
-            gdb.post_event(lambda: gdb.execute("interrupt"))
-
-    threading.Thread(target=later, daemon=True).start()
 
 
 def check_code_intact():
