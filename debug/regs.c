@@ -2,8 +2,13 @@
  * The register table GDB sees: its order is the target.xml order, the g
  * packet order and the register numbers of p/P and of expedited registers
  * in stop replies. The first REG_SYS_FIRST entries are the layout gdb's
- * aarch64 support expects (org.gnu.gdb.aarch64.core and .fpu); the system
- * registers after them are vigil's own feature.
+ * aarch64 support expects (org.gnu.gdb.aarch64.core and .fpu). The system
+ * registers after them are named as QEMU's gdbstub names them (its cpreg
+ * names, in its feature org.qemu.gdb.arm.sys.regs: SCTLR and VBAR without
+ * a suffix, SP_EL0, TTBR0_EL1, ...), because gdb scripts written against
+ * QEMU, the Linux kernel's scripts/gdb among them ($SP_EL0 is `current`),
+ * read them by those names. Only "el", which QEMU has no register for, is
+ * vigil's own (feature org.vigil.aarch64.el).
  */
 #include "target.h"
 
@@ -32,31 +37,31 @@ static const struct target_reg regs[] = {
 	VREG(26), VREG(27), VREG(28), VREG(29), VREG(30), VREG(31),
 	[REG_FPSR] = {"fpsr", PSR_BYTES, true, "int", NULL},
 	[REG_FPCR] = {"fpcr", PSR_BYTES, true, "int", NULL},
-	[REG_SYS_FIRST] = SYSREG("sctlr_el1", "uint64"),
-	SYSREG("tcr_el1", "uint64"),
-	SYSREG("ttbr0_el1", "data_ptr"),
-	SYSREG("ttbr1_el1", "data_ptr"),
-	SYSREG("mair_el1", "uint64"),
-	SYSREG("vbar_el1", "code_ptr"),
-	SYSREG("esr_el1", "uint64"),
-	SYSREG("far_el1", "data_ptr"),
-	SYSREG("elr_el1", "code_ptr"),
-	SYSREG("spsr_el1", "uint64"),
-	SYSREG("sp_el0", "data_ptr"),
-	SYSREG("sp_el1", "data_ptr"),
-	SYSREG("tpidr_el0", "data_ptr"),
-	SYSREG("tpidrro_el0", "data_ptr"),
-	SYSREG("tpidr_el1", "data_ptr"),
-	SYSREG("contextidr_el1", "uint64"),
+	[REG_SYS_FIRST] = SYSREG("SCTLR", "uint64"),
+	SYSREG("TCR_EL1", "uint64"),
+	SYSREG("TTBR0_EL1", "data_ptr"),
+	SYSREG("TTBR1_EL1", "data_ptr"),
+	SYSREG("MAIR_EL1", "uint64"),
+	SYSREG("VBAR", "code_ptr"),
+	SYSREG("ESR_EL1", "uint64"),
+	SYSREG("FAR_EL1", "data_ptr"),
+	SYSREG("ELR_EL1", "code_ptr"),
+	SYSREG("SPSR_EL1", "uint64"),
+	SYSREG("SP_EL0", "data_ptr"),
+	SYSREG("SP_EL1", "data_ptr"),
+	SYSREG("TPIDR_EL0", "data_ptr"),
+	SYSREG("TPIDRRO_EL0", "data_ptr"),
+	SYSREG("TPIDR_EL1", "data_ptr"),
+	SYSREG("CONTEXTIDR_EL1", "uint64"),
 	/* The exception level the vCPU is in: a fact, not state to set. */
-	{"el", SYSREG_BYTES, false, "uint64", "system"},
+	[REG_EL] = {"el", SYSREG_BYTES, false, "uint64", "system"},
 };
 
 #define NR_REGS (sizeof(regs) / sizeof(regs[0]))
 
 _Static_assert(REG_V0 == REG_CPSR + 1 && REG_FPSR == REG_V0 + 32 &&
 		       REG_FPCR == REG_FPSR + 1 &&
-		       REG_SYS_FIRST == REG_FPCR + 1,
+		       REG_SYS_FIRST == REG_FPCR + 1 && REG_EL + 1 == NR_REGS,
 	       "target.h register numbers follow gdb's aarch64 layout");
 
 unsigned int target_nr_regs(void)

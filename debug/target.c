@@ -669,6 +669,31 @@ static void remove_all_breakpoints(void)
 
 /* ---- run control ------------------------------------------------------ */
 
+/*
+ * Frozen guest time (gdb.freeze_time, vigil/vtime.h): from the poll that
+ * finds every vCPU stopped to the next release of any of them, a step
+ * included. The thaw comes before the release and its barrier.
+ */
+static bool freeze_time(void)
+{
+	return the_vm.cfg == NULL || the_vm.cfg->gdb_freeze_time;
+}
+
+static void time_freeze(void)
+{
+	if (freeze_time())
+		vtime_freeze(&the_vm.vtime, arch_timer_counter());
+}
+
+static void time_thaw(void)
+{
+	uint64_t held = vtime_thaw(&the_vm.vtime, arch_timer_counter());
+
+	if (held != 0)
+		log_debug("gdb: guest time held for %llu counter ticks",
+			  (unsigned long long)held);
+}
+
 static void stop_everyone(void)
 {
 	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
@@ -728,6 +753,7 @@ void target_resume(const struct target_resume *r)
 	tgt.resumed_tid = vcpu_of(r->resumed_tid) ? r->resumed_tid : 1;
 	tgt.stop_claimed = 0;
 	tgt.state = RS_RUNNING;
+	time_thaw();
 	arch_memory_barrier();
 	for (uint32_t i = 0; i < the_vm.nr_vcpus && i < ARRAY_SIZE(r->action);
 	     i++) {
@@ -783,6 +809,7 @@ bool target_poll_stop(struct target_stop *stop)
 	}
 	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
 		the_vm.vcpus[i].dbg.mode = DBG_RUN_CONTINUE;
+	time_freeze();
 	tgt.state = RS_STOPPED;
 	*stop = tgt.stop;
 	return true;
@@ -888,6 +915,7 @@ static void finish_detach(bool run)
 	tgt.phys = false;
 	if (run) {
 		tgt.state = RS_DETACHED;
+		time_thaw();
 		arch_memory_barrier();
 		run_everyone_free();
 	} else {

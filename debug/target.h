@@ -26,6 +26,7 @@ enum {
 	REG_FPSR = 66, /* 32 bits */
 	REG_FPCR = 67, /* 32 bits */
 	REG_SYS_FIRST = 68, /* then the system registers of regs.c, 64 bits */
+	REG_EL = 84,        /* the last: the vCPU's exception level */
 };
 
 struct target_reg {

@@ -173,8 +173,9 @@ void xfer_target_xml(struct xfer_window *w)
 	const struct feature features[] = {
 		{"org.gnu.gdb.aarch64.core", cpsr_flags, REG_X0, REG_V0},
 		{"org.gnu.gdb.aarch64.fpu", fpu_types, REG_V0, REG_SYS_FIRST},
-		{"org.vigil.aarch64.sys", NULL, REG_SYS_FIRST,
-		 target_nr_regs()},
+		/* QEMU's name, and QEMU's register names inside: see regs.c */
+		{"org.qemu.gdb.arm.sys.regs", NULL, REG_SYS_FIRST, REG_EL},
+		{"org.vigil.aarch64.el", NULL, REG_EL, target_nr_regs()},
 	};
 
 	xfer_put(w, "<?xml version=\"1.0\"?>"

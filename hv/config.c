@@ -18,6 +18,7 @@ void config_defaults(struct vigil_config *cfg)
 	cfg->log = LOG_INFO;
 	cfg->gdb_port = CONFIG_DEFAULT_GDB_PORT;
 	cfg->gdb_on_kill = GDB_KILL_STOP;
+	cfg->gdb_freeze_time = true;
 }
 
 bool config_parse_size(const char *s, uint64_t *out)
@@ -151,6 +152,8 @@ static const struct key_desc keys[] = {
 	{"net.echo", KEY_PORT, offsetof(struct vigil_config, net_echo)},
 	{"gdb.port", KEY_PORT_OR_OFF, offsetof(struct vigil_config, gdb_port)},
 	{"gdb.on_kill", KEY_ON_KILL, offsetof(struct vigil_config, gdb_on_kill)},
+	{"gdb.freeze_time", KEY_BOOL,
+	 offsetof(struct vigil_config, gdb_freeze_time)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */

@@ -76,9 +76,20 @@ static void stop_before_entry(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * The guest time the debugger left (vtime.h): written before this vCPU
+ * was let go, read after it saw that it may run, hence the barrier.
+ */
+static void load_vtime(struct vcpu *vcpu)
+{
+	arch_memory_barrier();
+	arch_vcpu_set_vtime_offset(vcpu, vcpu->vm->vtime.offset);
+}
+
 static void __attribute__((noreturn)) enter_guest(struct vcpu *vcpu)
 {
 	stop_before_entry(vcpu);
+	load_vtime(vcpu);
 	arch_debug_vcpu_resume(vcpu);
 	arch_vcpu_enter(vcpu);
 }
@@ -118,6 +129,7 @@ static void vcpu_stop_here(struct vcpu *vcpu)
 		arch_cpu_kick(DEBUGGER_CPU);
 	hv_idle_wait_until(resume_requested, vcpu);
 	arch_vcpu_restore_full(vcpu);
+	load_vtime(vcpu);
 	arch_debug_vcpu_resume(vcpu);
 	vcpu->paused = false;
 	arch_memory_barrier();

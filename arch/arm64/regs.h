@@ -122,6 +122,10 @@
 /* CNTHCTL_EL2 (non-VHE): let EL1 use the physical counter and timer. */
 #define CNTHCTL_EL1PCTEN B(0)
 #define CNTHCTL_EL1PCEN B(1)
+/* CNTV_CTL_EL0 */
+#define CNTV_CTL_ENABLE B(0)
+#define CNTV_CTL_IMASK B(1)
+#define CNTV_CTL_ISTATUS B(2)
 
 /* ICC_SRE_EL2 */
 #define ICC_SRE_EL2_SRE B(0)

@@ -34,6 +34,11 @@ uint64_t arch_timer_now_ns(void)
 	return (t / freq) * 1000000000UL + (t % freq) * 1000000000UL / freq;
 }
 
+uint64_t arch_timer_counter(void)
+{
+	return read_cntpct();
+}
+
 static void arm_tick(void)
 {
 	write_cnthp_tval(tick_ticks);

@@ -96,6 +96,7 @@ void arch_vcpu_init(struct vcpu *vcpu)
 	vcpu->arch.mdcr_el2 = debug_mdcr(vcpu);
 	write_mdcr_el2(vcpu->arch.mdcr_el2);
 	write_cnthctl_el2(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
+	vcpu->arch.cntvoff = 0;
 	write_cntvoff_el2(0);
 	write_vpidr_el2(read_midr_el1());
 	write_vmpidr_el2(read_mpidr_el1());
@@ -155,6 +156,17 @@ void arch_vcpu_restore_full(struct vcpu *vcpu)
 	}
 	fpsimd_restore(&vcpu->arch.fpsimd);
 	isb();
+}
+
+void arch_vcpu_set_vtime_offset(struct vcpu *vcpu, uint64_t offset)
+{
+	if (vcpu->arch.cntvoff == offset)
+		return;
+	vcpu->arch.cntvoff = offset;
+	write_cntvoff_el2(offset);
+	/* The timer's condition (CNTV_CTL_EL0.ISTATUS) with the new offset. */
+	isb();
+	vgic_vtimer_offset_changed(vcpu);
 }
 
 uint64_t arch_vcpu_get_gpr(const struct vcpu *vcpu, unsigned int n)

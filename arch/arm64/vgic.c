@@ -327,6 +327,44 @@ static enum gic_irq_result forward_irq(uint32_t intid, void *ctx)
 	return r;
 }
 
+/*
+ * The virtual timer's PPI is level-triggered and forwarded: when it fires
+ * vigil marks it pending for the guest and leaves the physical interrupt
+ * active until the guest deactivates the virtual one (HW bit). A vCPU held
+ * by the debugger keeps its old CNTVOFF_EL2 until it resumes, so its timer
+ * can fire during the stop for a deadline that, once the offset has grown
+ * by the stop, is still in the guest's future. Delivered anyway, the guest
+ * would find CNTV_CTL.ISTATUS clear and the interrupt spurious (Linux
+ * returns IRQ_NONE). So, once the offset has changed: if the timer's
+ * condition no longer holds and the guest has not taken the interrupt
+ * yet, take the pending state back and deactivate the physical PPI; the
+ * timer then fires again when it is due in the guest's time. A timer that
+ * was already due at the stop still is: it stays pending and the guest
+ * takes it as soon as it runs. Called between exit and entry, so the list
+ * registers are empty (synced at the exit).
+ */
+void vgic_vtimer_offset_changed(struct vcpu *vcpu)
+{
+	uint64_t ctl = read_cntv_ctl_el0();
+	bool firing = (ctl & (CNTV_CTL_ENABLE | CNTV_CTL_IMASK |
+			      CNTV_CTL_ISTATUS)) ==
+		      (CNTV_CTL_ENABLE | CNTV_CTL_ISTATUS);
+	struct virq *irq;
+
+	if (firing)
+		return;
+	arch_spin_lock(&vgic.lock);
+	irq = virq_of(vcpu->id, GIC_PPI_VIRT_TIMER);
+	if (irq != NULL && irq->hw && irq->pending && !irq->active &&
+	    !irq->in_lr) {
+		irq->pending = 0;
+		update_ap(vcpu->id, GIC_PPI_VIRT_TIMER, irq);
+		/* This CPU's redistributor: the PPI is this vCPU's own. */
+		gic_set_active(GIC_PPI_VIRT_TIMER, false);
+	}
+	arch_spin_unlock(&vgic.lock);
+}
+
 static enum gic_irq_result maintenance_irq(uint32_t intid, void *ctx)
 {
 	(void)intid, (void)ctx;

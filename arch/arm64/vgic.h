@@ -31,6 +31,12 @@ static inline void vgic_entry(struct vcpu *vcpu)
 		vgic_entry_slow(vcpu);
 }
 
+/*
+ * On the vCPU's own CPU while it is stopped, just after its virtual
+ * counter was set back (a larger CNTVOFF_EL2): see vgic.c.
+ */
+void vgic_vtimer_offset_changed(struct vcpu *vcpu);
+
 /* Trapped ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 writes. */
 bool vgic_sgi_access(struct vcpu *vcpu, const struct sysreg_trap *r,
 		     bool read, uint64_t *val);

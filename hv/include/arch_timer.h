@@ -15,4 +15,7 @@ bool arch_timer_every(uint32_t period_ms, void (*fn)(void *ctx), void *ctx);
 /* Monotonic time since an arbitrary origin, in nanoseconds. */
 uint64_t arch_timer_now_ns(void);
 
+/* The counter guest time derives from (vigil/vtime.h), in its own ticks. */
+uint64_t arch_timer_counter(void);
+
 #endif

@@ -54,6 +54,14 @@ uint64_t arch_debug_max_watch_len(void);
  */
 void arch_debug_vcpu_resume(struct vcpu *vcpu);
 
+/*
+ * On the vCPU's own CPU, before it runs: its virtual counter is to be the
+ * machine's counter (arch_timer_counter()) minus offset (vigil/vtime.h). A
+ * virtual timer interrupt that fired while the vCPU was held and that the
+ * new offset makes not yet due is taken back, to fire when it is due.
+ */
+void arch_vcpu_set_vtime_offset(struct vcpu *vcpu, uint64_t offset);
+
 /* Inject an undefined-instruction exception at the guest's PC. */
 void arch_vcpu_inject_undef(struct vcpu *vcpu);
 

@@ -14,7 +14,16 @@
  *   - copies set_var_target to set_var_seen                       (set var)
  * CPU 1 (thread 2) increments cpu1_counter in cpu1_loop() forever.
  * CPU 0 takes a virtual timer interrupt every TICK_MS (timer_ticks), so that
- * a step that lands in the vector table would be seen.
+ * a step that lands in the vector table would be seen (tick_period: a
+ * session may change it). For the frozen-time sessions each records the
+ * virtual counter (tick_cntvct) and how late after its deadline it came
+ * (the most in tick_late_max); one that arrives while the timer's
+ * condition does not hold (CNTV_CTL.ISTATUS clear: a hypervisor delivered
+ * a stale one) is counted in spurious_ticks instead.
+ * Each CPU n sets registers it never uses otherwise to known values, which
+ * the registers session reads by their QEMU names: SP_EL0 = SP_EL0_BASE + n,
+ * TPIDR_EL0 = TPIDR_EL0_BASE + n, CONTEXTIDR_EL1 = CONTEXTIDR_BASE + n,
+ * MAIR_EL1 = MAIR_VALUE (the MMU stays off, so none of them matters).
  *
  * Lines the tests look up carry a "MARK:<name>" comment: the tests find
  * line numbers by these, never by number.
@@ -37,6 +46,11 @@ const char guest_name[] = "gdbtarget";
 #define PRIO_VTIMER		0xa0
 #define INTID_SPURIOUS		1020	/* 1020..1023: no interrupt */
 #define TICK_MS			2
+#define CNTV_CTL_ISTATUS	(1UL << 2)
+#define SP_EL0_BASE		0xffff000012345000UL
+#define TPIDR_EL0_BASE		0x0000aaaabbbb0000UL
+#define CONTEXTIDR_BASE		0x4c0UL
+#define MAIR_VALUE		0x000000040044ff00UL
 
 /* One watched variable per 16 bytes, so a watchpoint covers nothing else. */
 #define WATCHED			__attribute__((aligned(16)))
@@ -54,10 +68,24 @@ volatile u64 set_var_target WATCHED = 0x1111;	/* tests write it with set var */
 volatile u64 set_var_seen WATCHED;	/* the guest's copy of it */
 volatile u64 cpu1_counter WATCHED;	/* cpu1_loop() iterations */
 volatile u64 timer_ticks WATCHED;	/* virtual timer interrupts on CPU 0 */
+volatile u64 tick_cntvct WATCHED;	/* CNTVCT_EL0 at the last of them */
+volatile u64 tick_late_max WATCHED;	/* CNTVCT - CNTV_CVAL, the most seen */
+volatile u64 tick_period;		/* CNTV_TVAL for the next tick */
+volatile u64 spurious_ticks WATCHED;	/* ... taken with ISTATUS clear */
+volatile u64 timer_hz WATCHED;		/* CNTFRQ_EL0 */
 volatile u64 scratch[4] WATCHED;	/* the fuzzer's M/X target; never read */
 
 static volatile u32 cpu1_started;
-static u64 tick_period;
+
+/* The known values the registers session reads (see the top). */
+static void set_known_sysregs(unsigned cpu)
+{
+	write_sysreg(sp_el0, SP_EL0_BASE + cpu);
+	write_sysreg(tpidr_el0, TPIDR_EL0_BASE + cpu);
+	write_sysreg(contextidr_el1, CONTEXTIDR_BASE + cpu);
+	write_sysreg(mair_el1, MAIR_VALUE);
+	isb();
+}
 
 /* ---- CPU 0: the code the sessions break, watch and step in ------------- */
 
@@ -163,8 +191,20 @@ static bool tick_hook(struct exception_frame *frame, u64 slot)
 	if (intid >= INTID_SPURIOUS)
 		return true;
 	if (intid == PPI_VTIMER) {
-		timer_ticks = timer_ticks + 1;
-		write_sysreg(cntv_tval_el0, tick_period);
+		u64 now = read_sysreg(cntvct_el0);
+
+		if (read_sysreg(cntv_ctl_el0) & CNTV_CTL_ISTATUS) {
+			u64 late = now - read_sysreg(cntv_cval_el0);
+
+			if (late > tick_late_max)
+				tick_late_max = late;
+			timer_ticks = timer_ticks + 1;
+			write_sysreg(cntv_tval_el0, tick_period); /* MARK:tick */
+		} else {
+			/* Not due: CVAL stays, the timer fires when it is. */
+			spurious_ticks = spurious_ticks + 1;
+		}
+		tick_cntvct = now;
 	}
 	write_sysreg(S3_0_C12_C12_1, intid);	/* ICC_EOIR1_EL1 */
 	return true;
@@ -177,7 +217,8 @@ static bool start_tick(void)
 
 	if (!gic_ppi_enable_here(PPI_VTIMER, PRIO_VTIMER))
 		return false;
-	tick_period = (hz ? hz : 62500000) / 1000 * TICK_MS;
+	timer_hz = hz ? hz : 62500000;
+	tick_period = timer_hz / 1000 * TICK_MS;
 	set_exception_hook(tick_hook);
 	write_sysreg(cntv_tval_el0, tick_period);
 	write_sysreg(cntv_ctl_el0, 1);		/* enabled, not masked */
@@ -196,7 +237,7 @@ static __attribute__((noinline)) void cpu1_loop(void)
 
 void secondary_main(unsigned cpu)
 {
-	(void)cpu;
+	set_known_sysregs(cpu);
 	dmb_sy();
 	cpu1_started = 1;
 	cpu1_loop();
@@ -242,12 +283,14 @@ static void selftest_verdict(u64 n)
 	check_eq("set_var_seen", set_var_target, set_var_seen);
 	check_true("cpu 1 counts", cpu1_counter != 0);
 	check_true("timer ticks", timer_ticks != 0);
+	check_eq("spurious_ticks", 0, spurious_ticks);
 }
 
 void guest_main(void)
 {
 	bool selftest = bootargs_has("selftest");
 
+	set_known_sysregs(0);
 	if (!start_cpu1() || !start_tick())
 		return;
 	print_line("gdbtarget: ready");

@@ -35,6 +35,8 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("kill-reattach", "kill (gdb.on_kill = stop): the guest stays where it was"),
     ("fuzz", "10,000 malformed packets, then a normal session"),
     ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
+    ("freeze-time", "held 6 s, run 1 s: guest time sees only the run"),
+    ("freeze-time-off", "the same, gdb.freeze_time = off: it sees the hold"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -88,8 +90,8 @@ def marks():
 class Machine:
     """One QEMU run of gdbtarget, with the stub reachable on self.port."""
 
-    def __init__(self, args, out):
-        self.args, self.out = args, out
+    def __init__(self, args, out, cfg=()):
+        self.args, self.out, self.cfg = args, out, list(cfg)
         self.port = free_port()
         self.serial = os.path.join(out, "serial.log")
         self.proc = None
@@ -104,7 +106,7 @@ class Machine:
             shutil.copy(os.path.join(a.guests, "gdbtarget.elf"), esp)
             with open(os.path.join(esp, "vigil.cfg"), "w") as f:
                 f.write("kernel = gdbtarget.elf\n")
-                for line in a.cfg:
+                for line in a.cfg + self.cfg:
                     f.write(line + "\n")
             cmd = [os.path.join(ROOT, "tools", "qemu.sh"), "-c", a.cpu, "-s", "2",
                    "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port), esp]
@@ -409,6 +411,13 @@ CASES = {
     "kill-reattach": lambda r: r.kill_reattach(),
     "fuzz": lambda r: r.fuzz(),
     "lldb": lambda r: r.lldb(),
+    "freeze-time": lambda r: r.session("freeze-time"),
+    "freeze-time-off": lambda r: r.session("freeze-time-off"),
+}
+
+# vigil.cfg lines a case needs (on top of --cfg).
+CASE_CFG = {
+    "freeze-time-off": ["gdb.freeze_time = off"],
 }
 
 
@@ -418,6 +427,7 @@ VIGIL_ONLY = {
     "kill-reattach": "QEMU's stub quits QEMU on kill",
     "disconnect-reattach": "QEMU 7.2 leaves the machine paused when the client goes",
     "fuzz": "QEMU 7.2 exits within the first few hundred packets (seed 6)",
+    "freeze-time-off": "a vigil.cfg key (QEMU's TCG clock always stops with the guest)",
 }
 
 
@@ -430,7 +440,7 @@ def run_case(args, name):
         out = os.path.join(args.out, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    machine = Machine(args, out)
+    machine = Machine(args, out, CASE_CFG.get(name, []))
     try:
         machine.start()
         CASES[name](Runner(args, out, machine))

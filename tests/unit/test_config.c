@@ -577,11 +577,16 @@ TEST(gdb_keys)
 	ASSERT_TRUE(parse("kernel = k\n", &cfg));
 	EXPECT_EQ(1234, cfg.gdb_port);
 	EXPECT_EQ(GDB_KILL_STOP, cfg.gdb_on_kill);
+	EXPECT_TRUE(cfg.gdb_freeze_time);
 
-	ASSERT_TRUE(parse("kernel = k\ngdb.port = 4321\ngdb.on_kill = reset\n",
+	ASSERT_TRUE(parse("kernel = k\ngdb.port = 4321\ngdb.on_kill = reset\n"
+			  "gdb.freeze_time = off\n",
 			  &cfg));
 	EXPECT_EQ(4321, cfg.gdb_port);
 	EXPECT_EQ(GDB_KILL_RESET, cfg.gdb_on_kill);
+	EXPECT_FALSE(cfg.gdb_freeze_time);
+	ASSERT_TRUE(parse("kernel = k\ngdb.freeze_time = on\n", &cfg));
+	EXPECT_TRUE(cfg.gdb_freeze_time);
 
 	ASSERT_TRUE(parse("kernel = k\ngdb.port = off\ngdb.on_kill = stop\n",
 			  &cfg));
@@ -597,6 +602,8 @@ TEST(gdb_keys)
 	EXPECT_PARSE_ERROR("kernel = k\ngdb.on_kill = halt\n",
 			   "vigil.cfg:2: gdb.on_kill: 'halt' is not stop or "
 			   "reset");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.freeze_time = yes\n",
+			   "vigil.cfg:2: gdb.freeze_time: 'yes' is not on or off");
 }
 
 TEST(net_keys)

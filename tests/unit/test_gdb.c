@@ -286,7 +286,10 @@ TEST(register_table)
 	EXPECT_STREQ("fpsr", target_reg_info(REG_FPSR)->name);
 	EXPECT_STREQ("fpcr", target_reg_info(REG_FPCR)->name);
 	EXPECT_EQ(4, target_reg_info(REG_FPCR)->size);
-	EXPECT_STREQ("sctlr_el1", target_reg_info(REG_SYS_FIRST)->name);
+	EXPECT_STREQ("SCTLR", target_reg_info(REG_SYS_FIRST)->name);
+	EXPECT_STREQ("SP_EL0", target_reg_info(REG_SYS_FIRST + 10)->name);
+	EXPECT_STREQ("CONTEXTIDR_EL1", target_reg_info(REG_EL - 1)->name);
+	EXPECT_EQ(84, REG_EL);
 	EXPECT_STREQ("el", target_reg_info(84)->name);
 	EXPECT_FALSE(target_reg_info(84)->writable);
 	EXPECT_STREQ("system", target_reg_info(84)->group);
@@ -653,7 +656,12 @@ TEST(qxfer_features)
 	EXPECT_CONTAINS(doc, "<architecture>aarch64</architecture>");
 	EXPECT_CONTAINS(doc, "<feature name=\"org.gnu.gdb.aarch64.core\">");
 	EXPECT_CONTAINS(doc, "<feature name=\"org.gnu.gdb.aarch64.fpu\">");
-	EXPECT_CONTAINS(doc, "<feature name=\"org.vigil.aarch64.sys\">");
+	EXPECT_CONTAINS(doc, "<feature name=\"org.qemu.gdb.arm.sys.regs\">"
+			     "<reg name=\"SCTLR\" bitsize=\"64\" regnum=\"68\"");
+	EXPECT_CONTAINS(doc, "<reg name=\"SP_EL0\" bitsize=\"64\" "
+			     "regnum=\"78\" type=\"data_ptr\" group=\"system\"/>");
+	EXPECT_CONTAINS(doc, "</feature><feature name=\"org.vigil.aarch64.el\">"
+			     "<reg name=\"el\"");
 	EXPECT_CONTAINS(doc, "<reg name=\"x0\" bitsize=\"64\" regnum=\"0\" "
 			     "type=\"int\"/>");
 	EXPECT_CONTAINS(doc, "<reg name=\"cpsr\" bitsize=\"32\" "

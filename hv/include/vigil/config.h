@@ -43,6 +43,9 @@ struct vigil_config {
 		GDB_KILL_STOP = 0, /* `k` leaves the guest stopped */
 		GDB_KILL_RESET,    /* `k` resets the guest */
 	} gdb_on_kill;
+	/* Guest virtual time stands still while the debugger holds the
+	 * guest (hv/vtime.c); default on. */
+	bool gdb_freeze_time;
 };
 
 #define CONFIG_DEFAULT_GDB_PORT 1234

@@ -9,6 +9,7 @@
 #include <vigil/debugger.h>
 #include <vigil/mmio.h>
 #include <vigil/types.h>
+#include <vigil/vtime.h>
 
 #define VM_MAX_VCPUS 8
 
@@ -73,6 +74,9 @@ struct vm {
 	arch_spinlock_t power_lock;
 	uint64_t dtb_ipa;
 	bool test_hooks; /* vigil.cfg test_hooks: see smccc.h */
+	/* Guest virtual time: changed by the debugger only while every vCPU
+	 * is stopped, loaded by each vCPU before it runs (vtime.h). */
+	struct vtime vtime;
 	const struct vigil_config *cfg;
 };
 

@@ -1,8 +1,14 @@
 # tests/system/gdb/gdbcommon.py - what the gdb-side scripts in this folder
 # share (gdbtest.py for the gdbtarget sessions, linux.py for the Linux
-# ones): assertions and running a gdb command with its output shown.
+# ones): assertions, running a gdb command with its output shown, and
+# interrupting a `continue` after a while.
 # gdb-multiarch runs those scripts with -x, which does not put their folder
 # on sys.path: they add it before `from gdbcommon import ...`.
+import os
+import signal
+import threading
+import time
+
 import gdb
 
 
@@ -31,3 +37,17 @@ def run(command):
     out = "".join(l for l in out.splitlines(True) if not l.lstrip().startswith("[remote] "))
     print(out, end="" if out.endswith("\n") or not out else "\n")
     return out
+
+
+def interrupt_after(seconds, how="sigint"):
+    """While the next `continue` runs: after a while, Ctrl-C (SIGINT to gdb,
+    as from a terminal) or the `interrupt` command."""
+
+    def later():
+        time.sleep(seconds)
+        if how == "sigint":
+            os.kill(os.getpid(), signal.SIGINT)
+        else:
+            gdb.post_event(lambda: gdb.execute("interrupt"))
+
+    threading.Thread(target=later, daemon=True).start()

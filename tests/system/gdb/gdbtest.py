@@ -21,23 +21,15 @@ import sys
 
 import gdb
 
-# check, check_eq, fmt, run: for the scripts, in gdb's __main__ like the rest.
+# check, check_eq, fmt, run, interrupt_after: for the scripts, in gdb's
+# __main__ like the rest.
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbcommon import check, check_eq, fmt, run  # noqa: E402,F401
+from gdbcommon import check, check_eq, fmt, interrupt_after, run  # noqa: E402,F401
 
 TARGET = os.environ.get("GDBTEST_TARGET", "qemu")
 SOURCE = os.environ["GDBTEST_SOURCE"]
 STATE = os.environ.get("GDBTEST_STATE", "")
-
-# Where the stubs legitimately differ: the names of the system registers.
-# QEMU 7.2 calls them after its cpreg names; vigil after the architecture.
-SYSREG = {
-    "qemu": {"sctlr": "SCTLR", "vbar": "VBAR", "tpidr_el1": "TPIDR_EL1",
-             "tpidrro_el0": "TPIDRRO_EL0"},
-    "vigil": {"sctlr": "sctlr_el1", "vbar": "vbar_el1",
-              "tpidr_el1": "tpidr_el1", "tpidrro_el0": "tpidrro_el0"},
-}[TARGET]
 
 _marks = {}
 with open(SOURCE) as f:
@@ -221,23 +213,6 @@ def thread_of_cpu(cpu):
     raise gdb.GdbError("no thread with stub id %d" % (cpu + 1))
 
 
-def interrupt_after(seconds, how="sigint"):
-    """While the next `continue` runs: after a while, Ctrl-C (SIGINT to gdb,
-    as from a terminal) or the `interrupt` command."""
-    import signal
-    import threading
-    import time
-
-    def later():
-        time.sleep(seconds)
-        if how == "sigint":
-            os.kill(os.getpid(), signal.SIGINT)
-        else:
-            gdb.post_event(lambda: gdb.execute("interrupt"))
-
-    threading.Thread(target=later, daemon=True).start()
-
-
 def check_code_intact():
     """The guest's code in memory is byte for byte gdbtarget.bin's: no
     breakpoint instruction left behind, nothing overwritten."""
@@ -261,3 +236,43 @@ def check_guest_runs(seconds=1.0):
           % (iteration0, val("iteration")))
     check(val("cpu1_counter") > counter0, "cpu 1 runs (cpu1_counter %d -> %d)"
           % (counter0, val("cpu1_counter")))
+
+
+# Frozen time (gdb.freeze_time). gdbtarget's virtual timer ticks every
+# TICK_S; the session stops the guest just after a tick (so the next is
+# due TICK_S later in guest time), holds it stopped HOLD_S seconds, lets it
+# run RUN_S, and reads what the guest saw: how far its virtual counter went
+# (tick_cntvct at the tick before and at the last tick), and how late after
+# its deadline the latest tick came (tick_late_max).
+HOLD_S = 6
+RUN_S = 1.0
+TICK_S = 0.5
+
+
+def measure_hold():
+    """Returns (advance, late) in seconds of the guest's virtual time."""
+    import time
+    hz = val("timer_hz")
+    gdb.execute("set var tick_period = %d" % int(hz * TICK_S))
+    # The tick due now writes the new period; stop in the main loop after it.
+    run("tbreak-mark tick")
+    gdb.execute("continue")
+    run("tbreak hw_target")
+    gdb.execute("continue")
+    check_eq("stopped in", "hw_target", function())
+    before, ticks, spurious = val("tick_cntvct"), val("timer_ticks"), val("spurious_ticks")
+    gdb.execute("set var tick_late_max = 0")
+    start = time.time()
+    time.sleep(HOLD_S)
+    interrupt_after(RUN_S)
+    gdb.execute("continue")
+    wall = time.time() - start
+    advance = (val("tick_cntvct") - before) / hz
+    late = val("tick_late_max") / hz
+    print("freeze-time: held %d s, ran %.1f s (%.2f s): guest time advanced %.2f s, "
+          "latest tick %.3f s late" % (HOLD_S, RUN_S, wall, advance, late))
+    check(val("timer_ticks") > ticks, "the guest's timer ticks after the stop (%d -> %d)"
+          % (ticks, val("timer_ticks")))
+    # Never an interrupt the guest finds not due (CNTV_CTL.ISTATUS clear).
+    check_eq("spurious virtual timer interrupts", spurious, val("spurious_ticks"))
+    return advance, late

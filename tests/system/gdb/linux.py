@@ -24,6 +24,16 @@
 #           of ours, at the right pc or with the next value written; the
 #           counts are printed for run.sh to compare with the guest's
 #           ("hwdebug: marked getpid calls N", "linux: panic writes N").
+#   freeze  frozen guest time (gdb.freeze_time): before the handshake, while
+#           the guest polls for it (kallsyms test), let it run 3 s, stop it,
+#           hold it stopped LINUXGDB_HOLD_S (30) seconds, let it run
+#           LINUXGDB_RUN_S (10), stop it again, and measure how far its
+#           uptime went over hold and run, by the kernel's jiffies at the
+#           two stops (/ LINUXGDB_HZ). LINUXGDB_FREEZE=on: at most
+#           RUN_S + 2 s, and no RCU stall, soft lockup or hung task report
+#           on the console; off: at least HOLD_S (the same measurement
+#           sees the stop, so it can fail). Then the handshake, and the
+#           guest runs to its power-off.
 #
 # Every assertion prints "CHECK ok: ..." or "CHECK FAIL: ..."; a failure
 # ends the session (an exception ends a gdb -x script). The last line of a
@@ -34,6 +44,9 @@
 #   LINUXGDB_PORT     TCP port of the stub on 127.0.0.1
 #   LINUXGDB_LOG      the guest's serial log (symbols, boot banner)
 #   LINUXGDB_REMOTELOG  where gdb records the packets (set remotelogfile)
+#   LINUXGDB_FREEZE   freeze: on (vigil's default) or off, as vigil.cfg says
+#   LINUXGDB_HZ       freeze: the kernel's CONFIG_HZ (Debian's arm64: 250)
+#   LINUXGDB_HOLD_S, LINUXGDB_RUN_S  freeze: seconds stopped, then running
 #   LINUXGDB_HOLD     ptrace: what the debugger holds, "hbreak,watch" (the
 #                     default); fewer, "none", or "detach" (the debugger
 #                     detaches after the handshake), to tell what upsets
@@ -42,12 +55,13 @@ import os
 import re
 import struct
 import sys
+import time
 
 import gdb
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gdbcommon import check, check_eq, run  # noqa: E402
+from gdbcommon import check, check_eq, interrupt_after, run  # noqa: E402
 
 SESSION = os.environ["LINUXGDB_SESSION"]
 PORT = int(os.environ["LINUXGDB_PORT"])
@@ -341,8 +355,64 @@ def session_ptrace():
     print("linuxgdb: watch hits %d" % watch_hits)
 
 
+# What a kernel prints when it takes a debugger's stop for lost time.
+STALL_REPORT = re.compile(r"rcu.*(stall|detected)|soft lockup|hung task|"
+                          r"blocked for more than", re.I)
+
+
+def session_freeze():
+    syms, _, _ = guest_symbols()
+    for name in ("jiffies", "panic_timeout"):
+        check(name in syms, "the guest printed the address of %s" % name)
+    freeze = os.environ.get("LINUXGDB_FREEZE", "on")
+    hz = int(os.environ.get("LINUXGDB_HZ") or "250")
+    hold = int(os.environ.get("LINUXGDB_HOLD_S", "30"))
+    run_s = int(os.environ.get("LINUXGDB_RUN_S", "10"))
+    connect()
+    stops = Stops()
+
+    # The guest polls for the handshake (for 600 rounds of `sleep 0.2`):
+    # timers, idle and wake-ups on both vCPUs, the work RCU and the
+    # lockup detectors watch.
+    interrupt_after(3)
+    event = stops.cont()
+    check(isinstance(event, gdb.SignalEvent), "stopped by the interrupt (%s)"
+          % (describe(event) if event is not None else "exited"))
+    before = read_u64(syms["jiffies"])
+    start = time.time()
+    time.sleep(hold)
+    interrupt_after(run_s)
+    event = stops.cont()
+    wall = time.time() - start
+    check(isinstance(event, gdb.SignalEvent), "stopped by the second interrupt (%s)"
+          % (describe(event) if event is not None else "exited"))
+    after = read_u64(syms["jiffies"])
+    advance = (after - before) / hz
+    print("linuxgdb: held %d s, ran %d s (%.1f s): guest uptime advanced %.2f s "
+          "(jiffies %d -> %d, HZ %d)" % (hold, run_s, wall, advance, before, after, hz))
+    text = serial_log()
+    waiting = text.find("linux: waiting for the debugger")
+    stalls = [l for l in text[waiting:].split("\n") if STALL_REPORT.search(l)]
+    print("linuxgdb: stall reports %d%s" % (len(stalls), "".join(
+        "\n  " + l for l in stalls[:4])))
+    if freeze == "on":
+        check(advance <= run_s + 2, "uptime advanced %.2f s across %d s stopped and %d s "
+              "running: at most %d s" % (advance, hold, run_s, run_s + 2))
+        check(not stalls, "no RCU stall, soft lockup or hung task report (%d)" % len(stalls))
+    else:
+        check(advance >= hold, "uptime advanced %.2f s across %d s stopped and %d s "
+              "running: the stop is seen (gdb.freeze_time = off)" % (advance, hold, run_s))
+
+    handshake(syms["panic_timeout"])
+    event = stops.cont()
+    check(event is None, "after the handshake the guest runs to its power-off (%s)"
+          % ("exited" if event is None else describe(event)))
+    check_eq("exit code of the powered-off guest", 0, stops.exited)
+
+
 try:
-    {"break": session_break, "ptrace": session_ptrace}[SESSION]()
+    {"break": session_break, "ptrace": session_ptrace,
+     "freeze": session_freeze}[SESSION]()
 except gdb.error as e:  # a gdb command failed: the same as a failed check
     print("CHECK FAIL: gdb: %s" % e)
     raise

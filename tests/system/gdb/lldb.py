@@ -5,7 +5,8 @@ tests/system/gdbtest.py, case lldb).
     lldb.py --port PORT --elf gdbtarget.elf [--lldb lldb] [--target vigil|qemu]
             [--out DIR]
 
-lldb --batch connects with gdb-remote, reads registers, sets a breakpoint
+lldb --batch connects with gdb-remote, reads registers (SP_EL0 by QEMU's
+name among them), sets a breakpoint
 on hw_target by address, continues to it twice (the guest's counter moves
 by exactly 1), steps one instruction (pc + 4), lists both threads and
 detaches. Prints "ok ..." per check or "FAIL ..." and exits 1; lldb's
@@ -43,6 +44,8 @@ def main():
         "gdb-remote 127.0.0.1:%d" % args.port,
         "register read",
         "register read x0 sp pc cpsr",
+        # a system register by QEMU's name (gdbtarget sets it on cpu 0)
+        "register read SP_EL0",
         "breakpoint set -a %#x" % bp,
         "continue",
         "p hw_target_calls",
@@ -91,6 +94,7 @@ def main():
     has(r"^Process \d+ stopped$", "gdb-remote connects and the guest is stopped")
     for r in ["x0", "x29", "x30", "sp", "pc", "cpsr"]:
         has(r"^\s+%s = 0x[0-9a-f]+" % r, "register read shows %s" % r)
+    has(r"^\s+SP_EL0 = 0xffff000012345000$", "register read SP_EL0 (QEMU's name)")
     has(r"^Breakpoint 1: where = gdbtarget.elf`hw_target at gdbtarget.c:\d+:\d+, "
         r"address = 0x0*%x$" % bp, "breakpoint set on hw_target")
     hits = re.findall(r"^\* thread #\d+, .*stop reason = breakpoint 1\.1$", out, re.M)

@@ -237,6 +237,11 @@ void arch_vcpu_restore_full(struct vcpu *vcpu)
 	vcpu->arch.restores++;
 }
 
+void arch_vcpu_set_vtime_offset(struct vcpu *vcpu, uint64_t offset)
+{
+	vcpu->arch.vtime_offset = offset;
+}
+
 void arch_vcpu_inject_undef(struct vcpu *vcpu)
 {
 	vcpu->arch.undefs++;
@@ -292,4 +297,9 @@ bool arch_timer_every(uint32_t period_ms, void (*fn)(void *ctx), void *ctx)
 uint64_t arch_timer_now_ns(void)
 {
 	return fake_arch.now_ns;
+}
+
+uint64_t arch_timer_counter(void)
+{
+	return fake_arch.now_ns; /* a 1 GHz counter */
 }

@@ -72,6 +72,7 @@ struct arch_vcpu {
 	struct arch_fpsimd fpsimd;
 	struct arch_debug debug;
 	uint64_t mdcr_el2;
+	uint64_t cntvoff; /* what CNTVOFF_EL2 holds (vigil/vtime.h) */
 	/* vGIC fast path: list registers in use, interrupts in flight. */
 	uint32_t vgic_used_lrs;
 	volatile uint32_t vgic_in_flight;

@@ -20,6 +20,7 @@ struct arch_vcpu {
 	/* How often each arch_vcpu_* operation ran on this vCPU. */
 	unsigned int inits, resets, enters, saves, restores, undefs;
 	bool debug_host_owned; /* arch_debug_host_acquire/release */
+	uint64_t vtime_offset;  /* arch_vcpu_set_vtime_offset */
 };
 
 typedef struct {
