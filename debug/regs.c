@@ -19,7 +19,12 @@
 
 #define GPR(n) {"x" #n, GPR_BYTES, true, "int", NULL}
 #define VREG(n) {"v" #n, VREG_BYTES, true, "aarch64v", NULL}
-#define SYSREG(name, type) {name, SYSREG_BYTES, true, type, "system"}
+/*
+ * No type, as QEMU's gdbstub gives none (gdb then takes a signed integer
+ * of the register's size): the kernel's scripts/gdb compute with these
+ * ($SP_EL0 >> 63 in linux/cpus.py), which gdb refuses on a pointer type.
+ */
+#define SYSREG(name) {name, SYSREG_BYTES, true, "int", "system"}
 
 static const struct target_reg regs[] = {
 	GPR(0), GPR(1), GPR(2), GPR(3), GPR(4), GPR(5), GPR(6), GPR(7),
@@ -37,22 +42,22 @@ static const struct target_reg regs[] = {
 	VREG(26), VREG(27), VREG(28), VREG(29), VREG(30), VREG(31),
 	[REG_FPSR] = {"fpsr", PSR_BYTES, true, "int", NULL},
 	[REG_FPCR] = {"fpcr", PSR_BYTES, true, "int", NULL},
-	[REG_SYS_FIRST] = SYSREG("SCTLR", "uint64"),
-	SYSREG("TCR_EL1", "uint64"),
-	SYSREG("TTBR0_EL1", "data_ptr"),
-	SYSREG("TTBR1_EL1", "data_ptr"),
-	SYSREG("MAIR_EL1", "uint64"),
-	SYSREG("VBAR", "code_ptr"),
-	SYSREG("ESR_EL1", "uint64"),
-	SYSREG("FAR_EL1", "data_ptr"),
-	SYSREG("ELR_EL1", "code_ptr"),
-	SYSREG("SPSR_EL1", "uint64"),
-	SYSREG("SP_EL0", "data_ptr"),
-	SYSREG("SP_EL1", "data_ptr"),
-	SYSREG("TPIDR_EL0", "data_ptr"),
-	SYSREG("TPIDRRO_EL0", "data_ptr"),
-	SYSREG("TPIDR_EL1", "data_ptr"),
-	SYSREG("CONTEXTIDR_EL1", "uint64"),
+	[REG_SYS_FIRST] = SYSREG("SCTLR"),
+	SYSREG("TCR_EL1"),
+	SYSREG("TTBR0_EL1"),
+	SYSREG("TTBR1_EL1"),
+	SYSREG("MAIR_EL1"),
+	SYSREG("VBAR"),
+	SYSREG("ESR_EL1"),
+	SYSREG("FAR_EL1"),
+	SYSREG("ELR_EL1"),
+	SYSREG("SPSR_EL1"),
+	SYSREG("SP_EL0"),
+	SYSREG("SP_EL1"),
+	SYSREG("TPIDR_EL0"),
+	SYSREG("TPIDRRO_EL0"),
+	SYSREG("TPIDR_EL1"),
+	SYSREG("CONTEXTIDR_EL1"),
 	/* The exception level the vCPU is in: a fact, not state to set. */
 	[REG_EL] = {"el", SYSREG_BYTES, false, "uint64", "system"},
 };

@@ -659,7 +659,7 @@ TEST(qxfer_features)
 	EXPECT_CONTAINS(doc, "<feature name=\"org.qemu.gdb.arm.sys.regs\">"
 			     "<reg name=\"SCTLR\" bitsize=\"64\" regnum=\"68\"");
 	EXPECT_CONTAINS(doc, "<reg name=\"SP_EL0\" bitsize=\"64\" "
-			     "regnum=\"78\" type=\"data_ptr\" group=\"system\"/>");
+			     "regnum=\"78\" type=\"int\" group=\"system\"/>");
 	EXPECT_CONTAINS(doc, "</feature><feature name=\"org.vigil.aarch64.el\">"
 			     "<reg name=\"el\"");
 	EXPECT_CONTAINS(doc, "<reg name=\"x0\" bitsize=\"64\" regnum=\"0\" "

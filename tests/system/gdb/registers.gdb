@@ -17,9 +17,13 @@ for cpu in (0, 1):
     check_eq("cpu %d MAIR_EL1" % cpu, 0x000000040044ff00, reg("MAIR_EL1"))
     check_eq("cpu %d cpsr.EL" % cpu, 1, (reg("cpsr") >> 2) & 3)
 thread_of_cpu(0).switch()
-# What the kernel's scripts/gdb do with $SP_EL0 (lx_current): a pointer.
-check_eq("$SP_EL0 as a pointer", 0xffff000012345000,
-         val("(unsigned long)(unsigned long *)$SP_EL0"))
+# What the kernel's scripts/gdb do with $SP_EL0 (linux/cpus.py,
+# get_current_task): shift it to tell a kernel address, then cast it.
+sp_el0 = gdb.parse_and_eval("$SP_EL0")
+check(int(sp_el0 >> 63) != 0,
+      "($SP_EL0 >> 63) != 0, as scripts/gdb/linux/cpus.py computes")
+check_eq("$SP_EL0 cast to a pointer", 0xffff000012345000,
+         int(sp_el0.cast(gdb.lookup_type("unsigned long").pointer())))
 run("info registers SCTLR VBAR SP_EL0")
 run("info registers fpsr fpcr")
 run("print $v0.d.u[0] == $v0.d.u[0]")
