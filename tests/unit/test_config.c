@@ -599,6 +599,32 @@ TEST(gdb_keys)
 			   "reset");
 }
 
+TEST(gdb_wait)
+{
+	struct vigil_config cfg;
+
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_FALSE(cfg.gdb_wait);
+	ASSERT_TRUE(parse("kernel = k\ngdb.wait = on\n", &cfg));
+	EXPECT_TRUE(cfg.gdb_wait);
+	EXPECT_EQ(1234, cfg.gdb_port);
+	ASSERT_TRUE(parse("kernel = k\ngdb.wait = on\ngdb.port = 4321\n", &cfg));
+	EXPECT_TRUE(cfg.gdb_wait);
+	EXPECT_EQ(4321, cfg.gdb_port);
+	ASSERT_TRUE(parse("kernel = k\ngdb.wait = off\ngdb.port = off\n",
+			  &cfg));
+	EXPECT_FALSE(cfg.gdb_wait);
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.wait = yes\n",
+			   "vigil.cfg:2: gdb.wait: 'yes' is not on or off");
+	/* Holding the guest with no stub to release it: refused, either order. */
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.wait = on\ngdb.port = off\n",
+			   "vigil.cfg: gdb.wait = on needs the GDB stub, but "
+			   "gdb.port = off");
+	EXPECT_PARSE_ERROR("gdb.port = off\ngdb.wait = on\nkernel = k\n",
+			   "vigil.cfg: gdb.wait = on needs the GDB stub, but "
+			   "gdb.port = off");
+}
+
 TEST(net_keys)
 {
 	struct vigil_config cfg;

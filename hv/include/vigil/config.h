@@ -43,6 +43,8 @@ struct vigil_config {
 		GDB_KILL_STOP = 0, /* `k` leaves the guest stopped */
 		GDB_KILL_RESET,    /* `k` resets the guest */
 	} gdb_on_kill;
+	/* Hold the guest at its first instruction until a debugger lets it go. */
+	bool gdb_wait;
 };
 
 #define CONFIG_DEFAULT_GDB_PORT 1234
