@@ -35,6 +35,8 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("kill-reattach", "kill (gdb.on_kill = stop): the guest stays where it was"),
     ("fuzz", "10,000 malformed packets, then a normal session"),
     ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
+    ("wait", "gdb.wait (QEMU: -S): first stop at the entry, breakpoints set there"),
+    ("wait-reset", "gdb.wait, static address: monitor reset holds the guest again"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -63,6 +65,7 @@ LLDB = os.environ.get("LLDB", "lldb")
 NM = os.environ.get("NM", "aarch64-linux-gnu-nm")
 READY_LINE = "guest: gdbtarget: ready"
 LISTEN_LINE = "vigil: gdb: listening on TCP port 1234"
+WAIT_LINE = "vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
 SESSION_TIMEOUT = 240
 
 
@@ -85,11 +88,23 @@ def marks():
     return found
 
 
+# Cases whose machine differs: extra vigil.cfg lines; "held": the guest
+# waits for the debugger at its first instruction (vigil's gdb.wait, QEMU's
+# -S), so the case starts once the stub waits, not once the guest is ready;
+# "reboot": a reset reboots (tools/qemu.sh -R) instead of ending QEMU.
+MACHINE = {
+    "wait": {"cfg": ["gdb.wait = on"], "held": True},
+    "wait-reset": {"cfg": ["gdb.wait = on", "net.ip = 10.0.2.15/24",
+                           "net.gw = 10.0.2.2"], "held": True, "reboot": True},
+}
+
+
 class Machine:
     """One QEMU run of gdbtarget, with the stub reachable on self.port."""
 
-    def __init__(self, args, out):
+    def __init__(self, args, out, held=False, reboot=False, cfg=()):
         self.args, self.out = args, out
+        self.held, self.reboot, self.cfg = held, reboot, list(cfg)
         self.port = free_port()
         self.serial = os.path.join(out, "serial.log")
         self.proc = None
@@ -104,11 +119,13 @@ class Machine:
             shutil.copy(os.path.join(a.guests, "gdbtarget.elf"), esp)
             with open(os.path.join(esp, "vigil.cfg"), "w") as f:
                 f.write("kernel = gdbtarget.elf\n")
-                for line in a.cfg:
+                for line in a.cfg + self.cfg:
                     f.write(line + "\n")
             cmd = [os.path.join(ROOT, "tools", "qemu.sh"), "-c", a.cpu, "-s", "2",
-                   "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port), esp]
-            wanted = [READY_LINE, LISTEN_LINE]
+                   "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port)]
+            cmd += ["-R"] if self.reboot else []
+            cmd += [esp]
+            wanted = [WAIT_LINE, LISTEN_LINE] if self.held else [READY_LINE, LISTEN_LINE]
         else:
             cpu = "max,pauth-impdef=on" if a.cpu == "max" else a.cpu
             cmd = ["timeout", "-k", "5", str(a.timeout), "qemu-system-aarch64",
@@ -116,7 +133,9 @@ class Machine:
                    "-nographic", "-no-reboot",
                    "-kernel", os.path.join(a.guests, "gdbtarget.elf"),
                    "-gdb", "tcp:127.0.0.1:%d" % self.port]
-            wanted = [READY_LINE]
+            # -S: nothing runs, nothing is printed, until gdb continues.
+            cmd += ["-S"] if self.held else []
+            wanted = [] if self.held else [READY_LINE]
         with open(os.path.join(self.out, "qemu.cmd"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         self.log = open(self.serial, "wb")
@@ -142,6 +161,18 @@ class Machine:
         except FileNotFoundError:
             return []
         return [l.rstrip("\r") for l in text.split("\n")]
+
+    def wait_for_count(self, line, count, timeout=None):
+        """Until the console has line count times (a whole line)."""
+        deadline = time.time() + (timeout or self.args.boot_timeout)
+        while self.lines().count(line) < count:
+            if not self.alive():
+                raise CaseFailed("QEMU exited before '%s' was on the console %d times"
+                                 % (line, count))
+            if time.time() > deadline:
+                raise CaseFailed("'%s' not on the console %d times within %ds"
+                                 % (line, count, timeout or self.args.boot_timeout))
+            time.sleep(0.25)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -236,6 +267,8 @@ class Runner:
         e = dict(os.environ)
         e.update(GDBTEST_TARGET=self.args.target, GDBTEST_SOURCE=SOURCE,
                  GDBTEST_BIN=os.path.join(self.args.guests, "gdbtarget.bin"),
+                 GDBTEST_ELF=os.path.join(self.args.guests, "gdbtarget.elf"),
+                 GDBTEST_SERIAL=self.m.serial,
                  GDBTEST_STATE=self.state)
         e.update(extra)
         return e
@@ -340,6 +373,14 @@ class Runner:
                 f.write("done\n")
         self.finish_session("second-first", proc, out)
 
+    def wait_reset(self):
+        """monitor reset with gdb.wait: the rebooted guest is held again."""
+        self.session("wait-reset")
+        self.m.wait_for_count(WAIT_LINE, 2)
+        self.session("wait-again")
+        # The detach let it go: it gets as far as a guest does unhindered.
+        self.m.wait_for_count(READY_LINE, 1, timeout=60)
+
     def symbol(self, name):
         out = subprocess.check_output([NM, os.path.join(self.args.guests, "gdbtarget.elf")],
                                       text=True)
@@ -409,6 +450,8 @@ CASES = {
     "kill-reattach": lambda r: r.kill_reattach(),
     "fuzz": lambda r: r.fuzz(),
     "lldb": lambda r: r.lldb(),
+    "wait": lambda r: r.session("wait"),
+    "wait-reset": lambda r: r.wait_reset(),
 }
 
 
@@ -418,6 +461,7 @@ VIGIL_ONLY = {
     "kill-reattach": "QEMU's stub quits QEMU on kill",
     "disconnect-reattach": "QEMU 7.2 leaves the machine paused when the client goes",
     "fuzz": "QEMU 7.2 exits within the first few hundred packets (seed 6)",
+    "wait-reset": "QEMU's stub has no monitor reset",
 }
 
 
@@ -430,7 +474,7 @@ def run_case(args, name):
         out = os.path.join(args.out, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    machine = Machine(args, out)
+    machine = Machine(args, out, **MACHINE.get(name, {}))
     try:
         machine.start()
         CASES[name](Runner(args, out, machine))

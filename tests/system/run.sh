@@ -506,6 +506,9 @@ config_error_case config-unknown-key "$GUESTS/hello.bin" \
 	"vigil: vigil.cfg:3: unknown key 'kernal'" "# a typo" "kernal = hello.bin"
 config_error_case config-missing-initrd "$GUESTS/hello.bin" \
 	"vigil: initrd 'initrd.cpio': not found" "initrd = initrd.cpio"
+config_error_case config-gdb-wait-no-stub "$GUESTS/hello.bin" \
+	"vigil: vigil.cfg: gdb.wait = on needs the GDB stub, but gdb.port = off" \
+	"gdb.wait = on" "gdb.port = off"
 
 if selected config-elf-memory-busy; then
 	begin_case config-elf-memory-busy
@@ -542,7 +545,7 @@ fi
 # against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
 GDB_CASES="hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
-	monitor kill-reattach fuzz lldb"
+	monitor kill-reattach fuzz lldb wait wait-reset"
 # run_gdbtest NAME CASE [gdbtest.py options...]: gdbtest.py's CASE as case NAME.
 run_gdbtest() {
 	local name=$1 gdb_case=$2
@@ -570,6 +573,47 @@ for mmio in legacy modern; do
 	expect_nic_line "mmio-$mmio"
 	end_case
 done
+
+# gdb.wait = on where nobody could attach: with no NIC, vigil says so and
+# starts the guest rather than hold it for ever.
+if selected gdb-wait-no-nic; then
+	begin_case gdb-wait-no-nic
+	make_esp "$GUESTS/hello.bin" "cmdline = $STRICT" "gdb.wait = on"
+	boot cortex-a72 1
+	expect_guest_pass hello
+	expect_line "vigil: gdb: no network, so no GDB stub"
+	expect_line "vigil: gdb: gdb.wait = on, but there is no GDB stub: the guest starts without waiting for a debugger"
+	expect_no_match '^vigil: gdb: waiting for a debugger'
+	end_case
+fi
+# gdb.wait = on with a NIC on a network without DHCP (a QEMU hub with
+# nothing else on it): vigil says every 5 s that it has no address yet and
+# keeps the guest held; it is never entered silently.
+NO_DHCP_LINE='^vigil: gdb: no DHCP answer yet after [0-9]+ s; the guest stays held until a debugger attaches$'
+if selected gdb-wait-no-dhcp; then
+	begin_case gdb-wait-no-dhcp
+	make_esp "$GUESTS/hello.bin" "cmdline = $STRICT" "gdb.wait = on"
+	: > "$case_log"
+	"$ROOT/tools/qemu.sh" -c cortex-a72 -s 1 -t "$QEMU_TIMEOUT" "$case_dir/esp" -- \
+		-netdev hubport,id=nodhcp,hubid=0 -device virtio-net-device,netdev=nodhcp \
+		< /dev/null > "$case_log" 2>&1 &
+	qemu_pid=$!
+	waited=0
+	until [ "$(tr -d '\r' < "$case_log" | grep -cE -- "$NO_DHCP_LINE")" -ge 2 ]; do
+		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
+			fail "not two 'no DHCP answer yet' lines"
+			break
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+	net_stop
+	expect_match '^vigil: net: virtio-net@[0-9a-f]+: '
+	expect_no_match '^vigil: gdb: (listening|waiting for a debugger)'
+	expect_no_match '^guest:'
+	expect_no_match '^vigil: (PANIC|BUG)'
+	end_case
+fi
 
 # docs/user-guide.md's QEMU command line ("By hand"), run as written: the
 # block between its two by-hand markers, in a folder whose build/ is this
