@@ -436,6 +436,96 @@ linux_gdb_case linux-gdb-ptrace ptrace ptrace "hwdebug: slots bp=6 wp=4" \
 	"hwdebug: leaving 1 bp and 1 wp slots to an outside debugger" \
 	"hwdebug: PASS" "linux: ptrace PASS"
 
+# gdb.wait = on with Debian's Linux, in one QEMU run that reboots on a
+# reset (-R): the first stop is the Image's entry, before any kernel line,
+# and a detach starts the guest (its shell, console typed into through a
+# FIFO); the shell prints the addresses of start_kernel and
+# secondary_start_kernel from /proc/kallsyms (nokaslr: the same on every
+# boot; Debian ships no System.map); a session attaches and does `monitor
+# reset`; vigil boots again and holds the guest again, and `hbreak
+# start_kernel` is hit before the kernel printed anything (earlycon is on,
+# so its first lines would show at once), then `hbreak
+# secondary_start_kernel` on vCPU1 as the kernel starts it; after a detach
+# the guest comes up on 2 CPUs and powers off from its shell.
+WAIT_LINE="vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
+LINUX_READY="linux: vigil default guest ready (2 CPUs)"
+# wait_for_count LOG PID REGEX N POLLS: N lines of LOG match REGEX (grep -E).
+wait_for_count() {
+	local waited=0
+	until [ "$(tr -d '\r' < "$1" | grep -cE -- "$3")" -ge "$4" ]; do
+		kill -0 "$2" 2>/dev/null && [ "$waited" -le "$5" ] || return 1
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+}
+# linux_wait_step SESSION: one linux.py session against $port; fails the
+# case (status 1) unless it got to its end.
+linux_wait_step() {
+	local gdb_rc=0
+	linux_gdb_session "$1" "$port" "$case_log" "$case_dir" 300 || gdb_rc=$?
+	mv "$case_dir/gdb.log" "$case_dir/gdb-$1.log"
+	mv "$case_dir/remote.log" "$case_dir/remote-$1.log" 2>/dev/null
+	grep -qxF "LINUXGDB DONE" "$case_dir/gdb-$1.log" && return 0
+	fail "gdb session $1: $(grep -m1 -E '^CHECK FAIL' "$case_dir/gdb-$1.log" ||
+		echo "no 'LINUXGDB DONE' (gdb exit status $gdb_rc)")"
+	return 1
+}
+# linux_wait_for REGEX N WHAT: wait_for_count on the case's QEMU, failing
+# the case with "no WHAT" (status 1) if it does not come.
+linux_wait_for() {
+	wait_for_count "$case_log" "$qemu_pid" "$1" "$2" $((QEMU_TIMEOUT * 2)) && return 0
+	fail "no $3"
+	return 1
+}
+if selected linux-gdb-wait; then
+	begin_case linux-gdb-wait
+	if [ ! -f "$LINUX/Image" ] || [ ! -f "$LINUX/initramfs.cpio.gz" ]; then
+		fail "no Linux guest in $LINUX (tools/setup-linux-guest.sh)"
+	else
+		make_esp "$LINUX/Image" "initrd = initramfs.cpio.gz" "memory = 512M" \
+			"cmdline = console=ttyAMA0 earlycon nokaslr" "gdb.wait = on"
+		cp "$LINUX/initramfs.cpio.gz" "$case_dir/esp/"
+		export LINUXGDB_IMAGE=$LINUX/Image
+		port=$(free_port)
+		QEMU_TIMEOUT=${LINUX_GDB_TIMEOUT:-600}
+		mkfifo "$case_dir/stdin"
+		: > "$case_log"
+		"$ROOT/tools/qemu.sh" -c cortex-a72 -s 2 -t "$QEMU_TIMEOUT" -g "$port" -R \
+			"$case_dir/esp" < "$case_dir/stdin" > "$case_log" 2>&1 &
+		qemu_pid=$!
+		exec 8> "$case_dir/stdin"
+		wait_re="^${WAIT_LINE//./\\.}\$"
+		ready_re="^${LINUX_READY//[()]/.}\$"
+		# What the shell is asked: "linux: sym NAME ADDR", as ksym prints.
+		syms='awk '"'"'$3 == "start_kernel" || $3 == "secondary_start_kernel" { print "linux: sym " $3 " " $1 }'"'"' /proc/kallsyms'
+		linux_wait_for "$wait_re" 1 "'$WAIT_LINE'" &&
+			linux_wait_step wait-entry &&
+			linux_wait_for "$ready_re" 1 "'$LINUX_READY' after the detach" &&
+			printf '%s\r' "$syms" >&8 &&
+			linux_wait_for '^linux: sym (secondary_)?start_kernel [0-9a-f]{16}$' 2 \
+				"'linux: sym' lines from the shell" &&
+			linux_wait_step wait-reset &&
+			linux_wait_for "$wait_re" 2 "second '$WAIT_LINE' after monitor reset" &&
+			linux_wait_step wait-early &&
+			linux_wait_for "$ready_re" 2 "second '$LINUX_READY' after the detach" &&
+			printf 'exit\r' >&8
+		if [ -z "$case_failed" ]; then
+			net_wait	# the shell exited: the guest powers off
+		else
+			net_stop
+			rc=stopped
+		fi
+		exec 8>&-
+		expect_count 2 "$WAIT_LINE"
+		expect_count 1 "vigil: gdb: resetting the guest (and vigil with it)"
+		expect_rc 0
+		expect_line "linux: shell exited, powering off"
+		expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+		expect_no_match '(Kernel panic|Oops|BUG:|^vigil: (PANIC|BUG))'
+	fi
+	end_case
+fi
+
 # Fewer vCPUs than CPUs, and the largest machine.
 if selected smp-vcpus2-on-smp4; then
 	begin_case smp-vcpus2-on-smp4
