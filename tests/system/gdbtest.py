@@ -36,7 +36,7 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("fuzz", "10,000 malformed packets, then a normal session"),
     ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
     ("wait", "gdb.wait (QEMU: -S): first stop at the entry, breakpoints set there"),
-    ("wait-reset", "gdb.wait, static address: monitor reset holds the guest again"),
+    ("wait-reset", "gdb.wait, static address: monitor reset, kill (on_kill = reset)"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -94,7 +94,7 @@ def marks():
 # "reboot": a reset reboots (tools/qemu.sh -R) instead of ending QEMU.
 MACHINE = {
     "wait": {"cfg": ["gdb.wait = on"], "held": True},
-    "wait-reset": {"cfg": ["gdb.wait = on", "net.ip = 10.0.2.15/24",
+    "wait-reset": {"cfg": ["gdb.wait = on", "gdb.on_kill = reset", "net.ip = 10.0.2.15/24",
                            "net.gw = 10.0.2.2"], "held": True, "reboot": True},
 }
 
@@ -374,9 +374,12 @@ class Runner:
         self.finish_session("second-first", proc, out)
 
     def wait_reset(self):
-        """monitor reset with gdb.wait: the rebooted guest is held again."""
+        """monitor reset, and kill with gdb.on_kill = reset, with gdb.wait:
+        the rebooted guest is held again each time."""
         self.session("wait-reset")
         self.m.wait_for_count(WAIT_LINE, 2)
+        self.session("wait-kill")
+        self.m.wait_for_count(WAIT_LINE, 3)
         self.session("wait-again")
         # The detach let it go: it gets as far as a guest does unhindered.
         self.m.wait_for_count(READY_LINE, 1, timeout=60)
