@@ -48,7 +48,8 @@ static struct {
 	bool overflowed;
 	uint16_t port;
 	bool announced; /* the "listening" line is out */
-	uint64_t hold_since_ns, nagged_ns; /* gdb.wait, before the address */
+	/* gdb.wait with no address yet: held since, and last said so at. */
+	uint64_t hold_since_ns, nagged_ns;
 } tp;
 
 /* ---- output ----------------------------------------------------------- */
@@ -266,6 +267,7 @@ static err_t gdb_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 static void nag_no_address(void)
 {
 	uint64_t now = arch_timer_now_ns();
+	unsigned long long held_s = (now - tp.hold_since_ns) / 1000000000ULL;
 
 	if (!target_held_at_entry() ||
 	    now - tp.hold_since_ns < NO_ADDRESS_NAG_NS ||
@@ -274,7 +276,7 @@ static void nag_no_address(void)
 	tp.nagged_ns = now;
 	log_always("gdb: no DHCP answer yet after %llu s; the guest stays held "
 		   "until a debugger attaches",
-		   (unsigned long long)((now - tp.hold_since_ns) / 1000000000ULL));
+		   held_s);
 }
 
 /*
