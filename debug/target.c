@@ -99,6 +99,8 @@ static struct {
 	volatile bool exiting;
 	volatile uint64_t exit_reported_ns;
 	struct sw_break sw[MAX_SW_BREAKS];
+	/* gdb.wait: the guest has not run yet (target_hold_at_entry). */
+	bool held_at_entry;
 	/* The Z2-Z4 request each of dbg_host.watches[] is a piece of. */
 	struct watch_origin {
 		uint64_t addr, len;
@@ -750,6 +752,7 @@ void target_resume(const struct target_resume *r)
 
 	if (tgt.state != RS_STOPPED)
 		return;
+	tgt.held_at_entry = false;
 	tgt.resumed_tid = vcpu_of(r->resumed_tid) ? r->resumed_tid : 1;
 	tgt.stop_claimed = 0;
 	tgt.state = RS_RUNNING;
@@ -906,6 +909,27 @@ void target_attach(void)
 	log_info("gdb: debugger attached, guest stopped");
 }
 
+/*
+ * Nothing has run yet, so this is the core's own "powered on while a stop
+ * is requested" (vcpu_request_stop): vCPU 0 is reset to its entry state
+ * and stops before the first instruction, on this CPU, so no kick is
+ * needed. The others are off and only the guest can start them. RS_HALTED
+ * is the state `k` leaves: stopped, no session, and target_attach() then
+ * reports the stop at once, as everything is already stopped.
+ */
+void target_hold_at_entry(void)
+{
+	tgt.held_at_entry = true;
+	tgt.state = RS_HALTED;
+	arch_memory_barrier();
+	vcpu_request_stop(&the_vm.vcpus[0]);
+}
+
+bool target_held_at_entry(void)
+{
+	return tgt.held_at_entry;
+}
+
 static void finish_detach(bool run)
 {
 	remove_all_breakpoints();
@@ -914,6 +938,7 @@ static void finish_detach(bool run)
 	host_state_changed();
 	tgt.phys = false;
 	if (run) {
+		tgt.held_at_entry = false;
 		tgt.state = RS_DETACHED;
 		time_thaw();
 		arch_memory_barrier();

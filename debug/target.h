@@ -142,6 +142,18 @@ void target_kill(void);
 void target_reset(void);
 
 /*
+ * gdb.wait: hold the guest at its first instruction until a debugger lets
+ * it go. At start-up, before any vCPU has run: vCPU 0 stops before its
+ * first instruction (its entry state in memory, as for any stopped vCPU),
+ * the others stay off as PSCI leaves them, and the guest is "halted" with
+ * no session, so the first attach reports a stop there. The first resume
+ * (continue, step) or a detach starts it.
+ */
+void target_hold_at_entry(void);
+/* The guest is held at its entry and no debugger has let it go yet. */
+bool target_held_at_entry(void);
+
+/*
  * The transport calls this on every poll, with or without a session: it
  * finishes a detach that had to wait for running vCPUs to stop, and a
  * reset once its reply has left.

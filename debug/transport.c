@@ -32,6 +32,8 @@
 #define OUT_RING_SIZE (4 * GDB_PACKET_SIZE + 512)
 /* The stub's timer: stop replies and clean-up while nothing else wakes us. */
 #define GDB_POLL_MS 20
+/* gdb.wait without an address yet: say so this often. */
+#define NO_ADDRESS_NAG_NS (5ULL * 1000 * 1000 * 1000)
 /* lwIP's poll callback interval for refused clients, in 500 ms ticks. */
 #define REFUSE_POLL_TICKS 2
 
@@ -46,6 +48,8 @@ static struct {
 	bool overflowed;
 	uint16_t port;
 	bool announced; /* the "listening" line is out */
+	/* gdb.wait with no address yet: held since, and last said so at. */
+	uint64_t hold_since_ns, nagged_ns;
 } tp;
 
 /* ---- output ----------------------------------------------------------- */
@@ -256,6 +260,26 @@ static err_t gdb_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 /* ---- polling ---------------------------------------------------------- */
 
 /*
+ * gdb.wait with no address yet (DHCP has not answered): the guest is held
+ * and nobody can attach. Say so now and then rather than wait in silence;
+ * vigil keeps asking (lwIP's DHCP retries) and keeps the guest held.
+ */
+static void nag_no_address(void)
+{
+	uint64_t now = arch_timer_now_ns();
+	unsigned long long held_s = (now - tp.hold_since_ns) / 1000000000ULL;
+
+	if (!target_held_at_entry() ||
+	    now - tp.hold_since_ns < NO_ADDRESS_NAG_NS ||
+	    now - tp.nagged_ns < NO_ADDRESS_NAG_NS)
+		return;
+	tp.nagged_ns = now;
+	log_always("gdb: no DHCP answer yet after %llu s; the guest stays held "
+		   "until a debugger attaches",
+		   held_s);
+}
+
+/*
  * Say the stub is there once it can be reached: with DHCP the address
  * comes after the listener is up, and a client that connects before then
  * only gets through on TCP's retries, seconds later. (vigil's address is
@@ -263,11 +287,25 @@ static err_t gdb_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  */
 static void announce(void)
 {
-	if (tp.announced || ip4_addr_isany(netif_ip4_addr(netif_default)))
+	char ip[IP4ADDR_STRLEN_MAX];
+
+	if (tp.announced)
 		return;
+	if (ip4_addr_isany(netif_ip4_addr(netif_default))) {
+		nag_no_address();
+		return;
+	}
 	tp.announced = true;
 	/* Tests and users wait for this line: keep its form. */
 	log_info("gdb: listening on TCP port %u", tp.port);
+	/*
+	 * Whatever the log level: a guest held for a debugger must never
+	 * look like a hung one. Tests wait for this line too.
+	 */
+	if (target_held_at_entry()) {
+		ip4addr_ntoa_r(netif_ip4_addr(netif_default), ip, sizeof(ip));
+		log_always("gdb: waiting for a debugger on %s:%u", ip, tp.port);
+	}
 }
 
 static void gdb_service(void)
@@ -315,28 +353,43 @@ static bool gdb_listen(uint16_t port)
 	return true;
 }
 
+/* gdb.wait, but nobody could ever attach: run the guest rather than hang. */
+static void cannot_wait(const struct vigil_config *cfg)
+{
+	if (cfg->gdb_wait)
+		log_always("gdb: gdb.wait = on, but there is no GDB stub: the "
+			   "guest starts without waiting for a debugger");
+}
+
 static bool gdb_init(const void *fdt, struct vm *vm)
 {
 	const struct vigil_config *cfg = vm->cfg;
 
 	(void)fdt;
 	if (cfg->gdb_port == 0) {
+		/* config_parse() refuses gdb.wait with gdb.port = off. */
 		log_debug("gdb: stub off (gdb.port = off)");
 		return true;
 	}
 	if (netif_default == NULL) {
 		log_info("gdb: no network, so no GDB stub");
+		cannot_wait(cfg);
 		return true;
 	}
 	if (!gdb_listen(cfg->gdb_port)) {
 		log_warn("gdb: no GDB stub: cannot listen on TCP port %u",
 			 cfg->gdb_port);
+		cannot_wait(cfg);
 		return true;
 	}
 	tp.port = cfg->gdb_port;
 	if (!hv_idle_register(gdb_idle) ||
 	    !arch_timer_every(GDB_POLL_MS, gdb_timer, NULL))
 		log_warn("gdb: the stub is polled less often than it should");
+	if (cfg->gdb_wait) {
+		target_hold_at_entry();
+		tp.hold_since_ns = tp.nagged_ns = arch_timer_now_ns();
+	}
 	announce();
 	return true;
 }

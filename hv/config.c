@@ -154,6 +154,7 @@ static const struct key_desc keys[] = {
 	{"gdb.on_kill", KEY_ON_KILL, offsetof(struct vigil_config, gdb_on_kill)},
 	{"gdb.freeze_time", KEY_BOOL,
 	 offsetof(struct vigil_config, gdb_freeze_time)},
+	{"gdb.wait", KEY_BOOL, offsetof(struct vigil_config, gdb_wait)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
@@ -398,6 +399,13 @@ bool config_parse(const char *text, size_t len, struct vigil_config *cfg,
 		snprintf(err, CONFIG_ERROR_MAX,
 			 "vigil.cfg: kernel: missing (say which image to boot, "
 			 "e.g. 'kernel = Image')");
+		return false;
+	}
+	/* A guest held for a debugger that can never connect would hang. */
+	if (scratch.gdb_wait && scratch.gdb_port == 0) {
+		snprintf(err, CONFIG_ERROR_MAX,
+			 "vigil.cfg: gdb.wait = on needs the GDB stub, but "
+			 "gdb.port = off");
 		return false;
 	}
 	*cfg = scratch;

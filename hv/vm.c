@@ -58,9 +58,11 @@ static bool resume_requested(void *ctx)
 }
 
 /*
- * Just powered on, and the debugger has everything stopped: stop before
- * the first instruction. The context is the one arch_vcpu_reset() wrote
- * to memory, so there is nothing to save.
+ * Just powered on, and the debugger has everything stopped (or holds the
+ * guest at its entry, gdb.wait): stop before the first instruction. The
+ * context is the one arch_vcpu_reset() wrote to memory, so there is
+ * nothing to save; what the debugger changed there meanwhile is loaded
+ * before the vCPU runs.
  */
 static void stop_before_entry(struct vcpu *vcpu)
 {
@@ -70,6 +72,7 @@ static void stop_before_entry(struct vcpu *vcpu)
 		arch_memory_barrier();
 		arch_cpu_send_event();
 		hv_idle_wait_until(resume_requested, vcpu);
+		arch_vcpu_restore_full(vcpu);
 		vcpu->paused = false;
 		arch_memory_barrier();
 		arch_cpu_send_event();

@@ -34,11 +34,13 @@ GDBPORT ?= 1234
 VCPUS ?=
 MEMORY ?= $(if $(filter $(BUILD)/linux/Image,$(GUEST)),512M)
 LOG ?=
+# GDBWAIT=1: hold the guest at its first instruction for GDB (gdb.wait).
+GDBWAIT ?=
 QEMU_ARGS ?=
 
 run: $(BUILD)/vigil.efi guests linux-guest
 	@CMDLINE="$(CMDLINE)" VCPUS="$(VCPUS)" MEMORY="$(MEMORY)" LOG="$(LOG)" \
-		tools/mkesp.sh -o $(BUILD)/run-esp -k $(GUEST) \
+		GDBWAIT="$(GDBWAIT)" tools/mkesp.sh -o $(BUILD)/run-esp -k $(GUEST) \
 		$(if $(INITRD),-r $(INITRD)) $(if $(DTB),-d $(DTB))
 	@echo "run: booting $(GUEST) under vigil ($(CPU), $(SMP) CPUs); GDB stub on localhost:$(GDBPORT); Ctrl-A x quits QEMU"
 	tools/qemu.sh -c $(CPU) -s $(SMP) -m $(MEM) -g $(GDBPORT) -R $(BUILD)/run-esp -- $(QEMU_ARGS)

@@ -8,7 +8,8 @@
 # -i IMAGE   a FAT disk image instead (for boards: dd it to a USB stick)
 # -c CFG     the vigil.cfg to install; without it one is written that boots
 #            the kernel given with -k (cmdline/vcpus/memory from the
-#            environment: CMDLINE, VCPUS, MEMORY, LOG)
+#            environment: CMDLINE, VCPUS, MEMORY, LOG; GDBWAIT=1 adds
+#            gdb.wait = on)
 # -k/-r/-d   kernel, initrd, dtb: copied to the volume's root
 # -f FILE    any extra file for the root of the volume
 set -euo pipefail
@@ -57,6 +58,11 @@ else
 		[ -n "${VCPUS:-}" ] && echo "vcpus = $VCPUS"
 		[ -n "${MEMORY:-}" ] && echo "memory = $MEMORY"
 		[ -n "${LOG:-}" ] && echo "log = $LOG"
+		case ${GDBWAIT:-} in
+		1 | on | yes) echo "gdb.wait = on" ;;
+		"" | 0 | off | no) ;;
+		*) echo "mkesp: GDBWAIT=$GDBWAIT: want 1 or 0" >&2; exit 2 ;;
+		esac
 		true
 	} > "$stage/vigil.cfg"
 fi

@@ -37,6 +37,8 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("lldb", "lldb gdb-remote: registers, breakpoint, step"),
     ("freeze-time", "held 6 s, run 1 s: guest time sees only the run"),
     ("freeze-time-off", "the same, gdb.freeze_time = off: it sees the hold"),
+    ("wait", "gdb.wait (QEMU: -S): first stop at the entry, breakpoints set there"),
+    ("wait-reset", "gdb.wait, static address: monitor reset, kill (on_kill = reset)"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -65,6 +67,7 @@ LLDB = os.environ.get("LLDB", "lldb")
 NM = os.environ.get("NM", "aarch64-linux-gnu-nm")
 READY_LINE = "guest: gdbtarget: ready"
 LISTEN_LINE = "vigil: gdb: listening on TCP port 1234"
+WAIT_LINE = "vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
 SESSION_TIMEOUT = 240
 
 
@@ -87,11 +90,24 @@ def marks():
     return found
 
 
+# Cases whose machine differs: extra vigil.cfg lines; "held": the guest
+# waits for the debugger at its first instruction (vigil's gdb.wait, QEMU's
+# -S), so the case starts once the stub waits, not once the guest is ready;
+# "reboot": a reset reboots (tools/qemu.sh -R) instead of ending QEMU.
+MACHINE = {
+    "freeze-time-off": {"cfg": ["gdb.freeze_time = off"]},
+    "wait": {"cfg": ["gdb.wait = on"], "held": True},
+    "wait-reset": {"cfg": ["gdb.wait = on", "gdb.on_kill = reset", "net.ip = 10.0.2.15/24",
+                           "net.gw = 10.0.2.2"], "held": True, "reboot": True},
+}
+
+
 class Machine:
     """One QEMU run of gdbtarget, with the stub reachable on self.port."""
 
-    def __init__(self, args, out, cfg=()):
-        self.args, self.out, self.cfg = args, out, list(cfg)
+    def __init__(self, args, out, held=False, reboot=False, cfg=()):
+        self.args, self.out = args, out
+        self.held, self.reboot, self.cfg = held, reboot, list(cfg)
         self.port = free_port()
         self.serial = os.path.join(out, "serial.log")
         self.proc = None
@@ -109,8 +125,10 @@ class Machine:
                 for line in a.cfg + self.cfg:
                     f.write(line + "\n")
             cmd = [os.path.join(ROOT, "tools", "qemu.sh"), "-c", a.cpu, "-s", "2",
-                   "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port), esp]
-            wanted = [READY_LINE, LISTEN_LINE]
+                   "-t", str(a.timeout), "-M", a.mmio, "-g", str(self.port)]
+            cmd += ["-R"] if self.reboot else []
+            cmd += [esp]
+            wanted = [WAIT_LINE, LISTEN_LINE] if self.held else [READY_LINE, LISTEN_LINE]
         else:
             cpu = "max,pauth-impdef=on" if a.cpu == "max" else a.cpu
             cmd = ["timeout", "-k", "5", str(a.timeout), "qemu-system-aarch64",
@@ -118,7 +136,9 @@ class Machine:
                    "-nographic", "-no-reboot",
                    "-kernel", os.path.join(a.guests, "gdbtarget.elf"),
                    "-gdb", "tcp:127.0.0.1:%d" % self.port]
-            wanted = [READY_LINE]
+            # -S: nothing runs, nothing is printed, until gdb continues.
+            cmd += ["-S"] if self.held else []
+            wanted = [] if self.held else [READY_LINE]
         with open(os.path.join(self.out, "qemu.cmd"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         self.log = open(self.serial, "wb")
@@ -144,6 +164,18 @@ class Machine:
         except FileNotFoundError:
             return []
         return [l.rstrip("\r") for l in text.split("\n")]
+
+    def wait_for_count(self, line, count, timeout=None):
+        """Until the console has line count times (a whole line)."""
+        deadline = time.time() + (timeout or self.args.boot_timeout)
+        while self.lines().count(line) < count:
+            if not self.alive():
+                raise CaseFailed("QEMU exited before '%s' was on the console %d times"
+                                 % (line, count))
+            if time.time() > deadline:
+                raise CaseFailed("'%s' not on the console %d times within %ds"
+                                 % (line, count, timeout or self.args.boot_timeout))
+            time.sleep(0.25)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -238,6 +270,8 @@ class Runner:
         e = dict(os.environ)
         e.update(GDBTEST_TARGET=self.args.target, GDBTEST_SOURCE=SOURCE,
                  GDBTEST_BIN=os.path.join(self.args.guests, "gdbtarget.bin"),
+                 GDBTEST_ELF=os.path.join(self.args.guests, "gdbtarget.elf"),
+                 GDBTEST_SERIAL=self.m.serial,
                  GDBTEST_STATE=self.state)
         e.update(extra)
         return e
@@ -342,6 +376,17 @@ class Runner:
                 f.write("done\n")
         self.finish_session("second-first", proc, out)
 
+    def wait_reset(self):
+        """monitor reset, and kill with gdb.on_kill = reset, with gdb.wait:
+        the rebooted guest is held again each time."""
+        self.session("wait-reset")
+        self.m.wait_for_count(WAIT_LINE, 2)
+        self.session("wait-kill")
+        self.m.wait_for_count(WAIT_LINE, 3)
+        self.session("wait-again")
+        # The detach let it go: it gets as far as a guest does unhindered.
+        self.m.wait_for_count(READY_LINE, 1, timeout=60)
+
     def symbol(self, name):
         out = subprocess.check_output([NM, os.path.join(self.args.guests, "gdbtarget.elf")],
                                       text=True)
@@ -413,11 +458,8 @@ CASES = {
     "lldb": lambda r: r.lldb(),
     "freeze-time": lambda r: r.session("freeze-time"),
     "freeze-time-off": lambda r: r.session("freeze-time-off"),
-}
-
-# vigil.cfg lines a case needs (on top of --cfg).
-CASE_CFG = {
-    "freeze-time-off": ["gdb.freeze_time = off"],
+    "wait": lambda r: r.session("wait"),
+    "wait-reset": lambda r: r.wait_reset(),
 }
 
 
@@ -428,6 +470,7 @@ VIGIL_ONLY = {
     "disconnect-reattach": "QEMU 7.2 leaves the machine paused when the client goes",
     "fuzz": "QEMU 7.2 exits within the first few hundred packets (seed 6)",
     "freeze-time-off": "a vigil.cfg key (QEMU's TCG clock always stops with the guest)",
+    "wait-reset": "QEMU's stub has no monitor reset",
 }
 
 
@@ -440,7 +483,7 @@ def run_case(args, name):
         out = os.path.join(args.out, name)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    machine = Machine(args, out, CASE_CFG.get(name, []))
+    machine = Machine(args, out, **MACHINE.get(name, {}))
     try:
         machine.start()
         CASES[name](Runner(args, out, machine))

@@ -466,6 +466,96 @@ LINUX_GDB_STALLS=allowed LINUXGDB_FREEZE=off LINUX_GDB_CFG="gdb.freeze_time = of
 	linux_gdb_case linux-gdb-freeze-time-off kallsyms freeze "linux: poke 20" \
 	"linux: kallsyms PASS"
 
+# gdb.wait = on with Debian's Linux, in one QEMU run that reboots on a
+# reset (-R): the first stop is the Image's entry, before any kernel line,
+# and a detach starts the guest (its shell, console typed into through a
+# FIFO); the shell prints the addresses of start_kernel and
+# secondary_start_kernel from /proc/kallsyms (nokaslr: the same on every
+# boot; Debian ships no System.map); a session attaches and does `monitor
+# reset`; vigil boots again and holds the guest again, and `hbreak
+# start_kernel` is hit before the kernel printed anything (earlycon is on,
+# so its first lines would show at once), then `hbreak
+# secondary_start_kernel` on vCPU1 as the kernel starts it; after a detach
+# the guest comes up on 2 CPUs and powers off from its shell.
+WAIT_LINE="vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
+LINUX_READY="linux: vigil default guest ready (2 CPUs)"
+# wait_for_count LOG PID REGEX N POLLS: N lines of LOG match REGEX (grep -E).
+wait_for_count() {
+	local waited=0
+	until [ "$(tr -d '\r' < "$1" | grep -cE -- "$3")" -ge "$4" ]; do
+		kill -0 "$2" 2>/dev/null && [ "$waited" -le "$5" ] || return 1
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+}
+# linux_wait_step SESSION: one linux.py session against $port; fails the
+# case (status 1) unless it got to its end.
+linux_wait_step() {
+	local gdb_rc=0
+	linux_gdb_session "$1" "$port" "$case_log" "$case_dir" 300 || gdb_rc=$?
+	mv "$case_dir/gdb.log" "$case_dir/gdb-$1.log"
+	mv "$case_dir/remote.log" "$case_dir/remote-$1.log" 2>/dev/null
+	grep -qxF "LINUXGDB DONE" "$case_dir/gdb-$1.log" && return 0
+	fail "gdb session $1: $(grep -m1 -E '^CHECK FAIL' "$case_dir/gdb-$1.log" ||
+		echo "no 'LINUXGDB DONE' (gdb exit status $gdb_rc)")"
+	return 1
+}
+# linux_wait_for REGEX N WHAT: wait_for_count on the case's QEMU, failing
+# the case with "no WHAT" (status 1) if it does not come.
+linux_wait_for() {
+	wait_for_count "$case_log" "$qemu_pid" "$1" "$2" $((QEMU_TIMEOUT * 2)) && return 0
+	fail "no $3"
+	return 1
+}
+if selected linux-gdb-wait; then
+	begin_case linux-gdb-wait
+	if [ ! -f "$LINUX/Image" ] || [ ! -f "$LINUX/initramfs.cpio.gz" ]; then
+		fail "no Linux guest in $LINUX (tools/setup-linux-guest.sh)"
+	else
+		make_esp "$LINUX/Image" "initrd = initramfs.cpio.gz" "memory = 512M" \
+			"cmdline = console=ttyAMA0 earlycon nokaslr" "gdb.wait = on"
+		cp "$LINUX/initramfs.cpio.gz" "$case_dir/esp/"
+		export LINUXGDB_IMAGE=$LINUX/Image
+		port=$(free_port)
+		QEMU_TIMEOUT=${LINUX_GDB_TIMEOUT:-600}
+		mkfifo "$case_dir/stdin"
+		: > "$case_log"
+		"$ROOT/tools/qemu.sh" -c cortex-a72 -s 2 -t "$QEMU_TIMEOUT" -g "$port" -R \
+			"$case_dir/esp" < "$case_dir/stdin" > "$case_log" 2>&1 &
+		qemu_pid=$!
+		exec 8> "$case_dir/stdin"
+		wait_re="^${WAIT_LINE//./\\.}\$"
+		ready_re="^${LINUX_READY//[()]/.}\$"
+		# What the shell is asked: "linux: sym NAME ADDR", as ksym prints.
+		syms='awk '"'"'$3 == "start_kernel" || $3 == "secondary_start_kernel" { print "linux: sym " $3 " " $1 }'"'"' /proc/kallsyms'
+		linux_wait_for "$wait_re" 1 "'$WAIT_LINE'" &&
+			linux_wait_step wait-entry &&
+			linux_wait_for "$ready_re" 1 "'$LINUX_READY' after the detach" &&
+			printf '%s\r' "$syms" >&8 &&
+			linux_wait_for '^linux: sym (secondary_)?start_kernel [0-9a-f]{16}$' 2 \
+				"'linux: sym' lines from the shell" &&
+			linux_wait_step wait-reset &&
+			linux_wait_for "$wait_re" 2 "second '$WAIT_LINE' after monitor reset" &&
+			linux_wait_step wait-early &&
+			linux_wait_for "$ready_re" 2 "second '$LINUX_READY' after the detach" &&
+			printf 'exit\r' >&8
+		if [ -z "$case_failed" ]; then
+			net_wait	# the shell exited: the guest powers off
+		else
+			net_stop
+			rc=stopped
+		fi
+		exec 8>&-
+		expect_count 2 "$WAIT_LINE"
+		expect_count 1 "vigil: gdb: resetting the guest (and vigil with it)"
+		expect_rc 0
+		expect_line "linux: shell exited, powering off"
+		expect_line "vigil: guest powered off (PSCI SYSTEM_OFF on vCPU 0)"
+		expect_no_match '(Kernel panic|Oops|BUG:|^vigil: (PANIC|BUG))'
+	fi
+	end_case
+fi
+
 # Fewer vCPUs than CPUs, and the largest machine.
 if selected smp-vcpus2-on-smp4; then
 	begin_case smp-vcpus2-on-smp4
@@ -536,6 +626,9 @@ config_error_case config-unknown-key "$GUESTS/hello.bin" \
 	"vigil: vigil.cfg:3: unknown key 'kernal'" "# a typo" "kernal = hello.bin"
 config_error_case config-missing-initrd "$GUESTS/hello.bin" \
 	"vigil: initrd 'initrd.cpio': not found" "initrd = initrd.cpio"
+config_error_case config-gdb-wait-no-stub "$GUESTS/hello.bin" \
+	"vigil: vigil.cfg: gdb.wait = on needs the GDB stub, but gdb.port = off" \
+	"gdb.wait = on" "gdb.port = off"
 
 if selected config-elf-memory-busy; then
 	begin_case config-elf-memory-busy
@@ -572,7 +665,7 @@ fi
 # against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
 GDB_CASES="hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
-	monitor kill-reattach fuzz lldb freeze-time freeze-time-off"
+	monitor kill-reattach fuzz lldb freeze-time freeze-time-off wait wait-reset"
 # run_gdbtest NAME CASE [gdbtest.py options...]: gdbtest.py's CASE as case NAME.
 run_gdbtest() {
 	local name=$1 gdb_case=$2
@@ -600,6 +693,47 @@ for mmio in legacy modern; do
 	expect_nic_line "mmio-$mmio"
 	end_case
 done
+
+# gdb.wait = on where nobody could attach: with no NIC, vigil says so and
+# starts the guest rather than hold it for ever.
+if selected gdb-wait-no-nic; then
+	begin_case gdb-wait-no-nic
+	make_esp "$GUESTS/hello.bin" "cmdline = $STRICT" "gdb.wait = on"
+	boot cortex-a72 1
+	expect_guest_pass hello
+	expect_line "vigil: gdb: no network, so no GDB stub"
+	expect_line "vigil: gdb: gdb.wait = on, but there is no GDB stub: the guest starts without waiting for a debugger"
+	expect_no_match '^vigil: gdb: waiting for a debugger'
+	end_case
+fi
+# gdb.wait = on with a NIC on a network without DHCP (a QEMU hub with
+# nothing else on it): vigil says every 5 s that it has no address yet and
+# keeps the guest held; it is never entered silently.
+NO_DHCP_LINE='^vigil: gdb: no DHCP answer yet after [0-9]+ s; the guest stays held until a debugger attaches$'
+if selected gdb-wait-no-dhcp; then
+	begin_case gdb-wait-no-dhcp
+	make_esp "$GUESTS/hello.bin" "cmdline = $STRICT" "gdb.wait = on"
+	: > "$case_log"
+	"$ROOT/tools/qemu.sh" -c cortex-a72 -s 1 -t "$QEMU_TIMEOUT" "$case_dir/esp" -- \
+		-netdev hubport,id=nodhcp,hubid=0 -device virtio-net-device,netdev=nodhcp \
+		< /dev/null > "$case_log" 2>&1 &
+	qemu_pid=$!
+	waited=0
+	until [ "$(tr -d '\r' < "$case_log" | grep -cE -- "$NO_DHCP_LINE")" -ge 2 ]; do
+		if ! kill -0 "$qemu_pid" 2>/dev/null || [ "$waited" -gt $((QEMU_TIMEOUT * 2)) ]; then
+			fail "not two 'no DHCP answer yet' lines"
+			break
+		fi
+		sleep 0.5
+		waited=$((waited + 1))
+	done
+	net_stop
+	expect_match '^vigil: net: virtio-net@[0-9a-f]+: '
+	expect_no_match '^vigil: gdb: (listening|waiting for a debugger)'
+	expect_no_match '^guest:'
+	expect_no_match '^vigil: (PANIC|BUG)'
+	end_case
+fi
 
 # docs/user-guide.md's QEMU command line ("By hand"), run as written: the
 # block between its two by-hand markers, in a folder whose build/ is this

@@ -2,6 +2,7 @@
  * hv/config.c: the vigil.cfg parser. Error messages are user-facing, so the
  * tests check them character for character.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,18 +557,33 @@ TEST(parse_size_rejects)
 	}
 }
 
-TEST(test_hooks)
+/*
+ * An on/off key, the bool at offset in struct vigil_config: off by
+ * default, both values parse, anything else is refused naming the key.
+ */
+static void expect_on_off_key(const char *key, size_t offset)
 {
 	struct vigil_config cfg;
+	const bool *field = (const bool *)((const char *)&cfg + offset);
+	char text[96], message[CONFIG_ERROR_MAX];
 
 	ASSERT_TRUE(parse("kernel = k\n", &cfg));
-	EXPECT_FALSE(cfg.test_hooks);
-	ASSERT_TRUE(parse("kernel = k\ntest_hooks = on\n", &cfg));
-	EXPECT_TRUE(cfg.test_hooks);
-	ASSERT_TRUE(parse("kernel = k\ntest_hooks = off\n", &cfg));
-	EXPECT_FALSE(cfg.test_hooks);
-	EXPECT_PARSE_ERROR("kernel = k\ntest_hooks = yes\n",
-			   "vigil.cfg:2: test_hooks: 'yes' is not on or off");
+	EXPECT_FALSE(*field);
+	snprintf(text, sizeof(text), "kernel = k\n%s = on\n", key);
+	ASSERT_TRUE(parse(text, &cfg));
+	EXPECT_TRUE(*field);
+	snprintf(text, sizeof(text), "kernel = k\n%s = off\n", key);
+	ASSERT_TRUE(parse(text, &cfg));
+	EXPECT_FALSE(*field);
+	snprintf(text, sizeof(text), "kernel = k\n%s = yes\n", key);
+	snprintf(message, sizeof(message),
+		 "vigil.cfg:2: %s: 'yes' is not on or off", key);
+	EXPECT_PARSE_ERROR(text, message);
+}
+
+TEST(test_hooks)
+{
+	expect_on_off_key("test_hooks", offsetof(struct vigil_config, test_hooks));
 }
 
 TEST(gdb_keys)
@@ -604,6 +620,26 @@ TEST(gdb_keys)
 			   "reset");
 	EXPECT_PARSE_ERROR("kernel = k\ngdb.freeze_time = yes\n",
 			   "vigil.cfg:2: gdb.freeze_time: 'yes' is not on or off");
+}
+
+TEST(gdb_wait)
+{
+	struct vigil_config cfg;
+
+	expect_on_off_key("gdb.wait", offsetof(struct vigil_config, gdb_wait));
+	ASSERT_TRUE(parse("kernel = k\ngdb.wait = on\ngdb.port = 4321\n", &cfg));
+	EXPECT_TRUE(cfg.gdb_wait);
+	EXPECT_EQ(4321, cfg.gdb_port);
+	ASSERT_TRUE(parse("kernel = k\ngdb.wait = off\ngdb.port = off\n",
+			  &cfg));
+	EXPECT_FALSE(cfg.gdb_wait);
+	/* Holding the guest with no stub to release it: refused, either order. */
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.wait = on\ngdb.port = off\n",
+			   "vigil.cfg: gdb.wait = on needs the GDB stub, but "
+			   "gdb.port = off");
+	EXPECT_PARSE_ERROR("gdb.port = off\ngdb.wait = on\nkernel = k\n",
+			   "vigil.cfg: gdb.wait = on needs the GDB stub, but "
+			   "gdb.port = off");
 }
 
 TEST(net_keys)

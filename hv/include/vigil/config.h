@@ -46,6 +46,8 @@ struct vigil_config {
 	/* Guest virtual time stands still while the debugger holds the
 	 * guest (hv/vtime.c); default on. */
 	bool gdb_freeze_time;
+	/* Hold the guest at its first instruction until a debugger lets it go. */
+	bool gdb_wait;
 };
 
 #define CONFIG_DEFAULT_GDB_PORT 1234

@@ -13,6 +13,8 @@
 #   GDBTEST_TARGET  qemu (QEMU's own gdbstub) or vigil
 #   GDBTEST_SOURCE  tests/guests/gdbtarget.c, where the MARK:<name> lines are
 #   GDBTEST_BIN     gdbtarget.bin: the image as loaded at _image_start
+#   GDBTEST_ELF     gdbtarget.elf, the kernel vigil (or QEMU) loads
+#   GDBTEST_SERIAL  the machine's console log, as it is being written
 #   GDBTEST_STATE   a file sessions of one case pass values through
 import json
 import os
@@ -225,6 +227,65 @@ def check_code_intact():
         check(False, "guest code differs from gdbtarget.bin first at %#x: %s, not %s"
               % (start + first, memory[first:first + 4].hex(), image[first:first + 4].hex()))
     check(True, "guest code %#x-%#x is gdbtarget.bin's" % (start, end))
+
+
+def elf_entry():
+    """e_entry of gdbtarget.elf, from its ELF header (64-bit, little-endian)."""
+    import struct
+    with open(os.environ["GDBTEST_ELF"], "rb") as f:
+        header = f.read(32)
+    check(header[:4] == b"\x7fELF" and header[4] == 2 and header[5] == 1,
+          "gdbtarget.elf is a 64-bit little-endian ELF")
+    return struct.unpack_from("<Q", header, 24)[0]
+
+
+def serial_lines():
+    """The machine's console so far, one entry per line, without \\r."""
+    with open(os.environ["GDBTEST_SERIAL"], "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    return [l.rstrip("\r") for l in text.split("\n")]
+
+
+def serial_since(marker, nth):
+    """The console lines after the nth (1-based) whole line equal to marker."""
+    lines = serial_lines()
+    seen = [i for i, l in enumerate(lines) if l == marker]
+    check(len(seen) >= nth, "the console has '%s' %d times (%d)" % (marker, nth, len(seen)))
+    return lines[seen[nth - 1] + 1:]
+
+
+def logged_entry():
+    """The entry point of the last guest vigil started ("vigil: guest RAM
+    ..., entry 0x...")."""
+    entries = [re.match(r"^vigil: guest RAM .* entry (0x[0-9a-f]+)$", l)
+               for l in serial_lines()]
+    entries = [int(m.group(1), 16) for m in entries if m]
+    check(len(entries) > 0, "vigil logged the guest's entry point")
+    return entries[-1]
+
+
+def check_held_at_entry(boot=1):
+    """The first stop of a guest held for the debugger (gdb.wait, -S): at
+    the ELF's entry point, with the state a guest is entered with, before
+    the guest printed anything (of this boot: after the boot-th waiting
+    line)."""
+    entry = elf_entry()
+    check_eq("pc at the first stop: the ELF's entry point", entry, pc())
+    check_eq("stopped thread", 1, gdb.selected_thread().num)
+    if TARGET == "vigil":
+        check_eq("the entry point vigil logged", logged_entry(), entry)
+        dtb = reg("x0")
+        magic = bytes(gdb.selected_inferior().read_memory(dtb, 4))
+        check_eq("x0 %#x: a device tree (big-endian magic)" % dtb, "d00dfeed", magic.hex())
+        check_eq("cpsr: EL1h, DAIF masked", 0x3c5, reg("cpsr"))
+        names = [t.name for t in threads()]
+        check_eq("threads: vCPU0 at its entry, vCPU1 off as PSCI leaves it",
+                 ["vCPU0 (EL1)", "vCPU1 (off)"], names)
+        lines = serial_since("vigil: gdb: waiting for a debugger on 10.0.2.15:1234", boot)
+    else:
+        lines = serial_lines()
+    guest = [l for l in lines if l.startswith("guest:")]
+    check_eq("guest console lines before the debugger let it go", [], guest)
 
 
 def check_guest_runs(seconds=1.0):

@@ -34,6 +34,16 @@
 #           on the console; off: at least HOLD_S (the same measurement
 #           sees the stop, so it can fail). Then the handshake, and the
 #           guest runs to its power-off.
+#   wait-entry, wait-reset, wait-early: gdb.wait = on (linux_gdb_wait_case
+#           in run.sh). wait-entry: the first stop is the Image's entry
+#           point (its first bytes at pc, x0 the device tree), before any
+#           kernel line; then detach, which starts the guest. wait-reset:
+#           attach to the running guest and `monitor reset`. wait-early:
+#           held again after the reset; `hbreak start_kernel` (address from
+#           the first boot's /proc/kallsyms) is hit before the kernel has
+#           printed anything, then `hbreak secondary_start_kernel` on the
+#           vCPU the kernel starts with PSCI CPU_ON under all-stop, then
+#           detach.
 #
 # Every assertion prints "CHECK ok: ..." or "CHECK FAIL: ..."; a failure
 # ends the session (an exception ends a gdb -x script). The last line of a
@@ -47,6 +57,7 @@
 #   LINUXGDB_FREEZE   freeze: on (vigil's default) or off, as vigil.cfg says
 #   LINUXGDB_HZ       freeze: the kernel's CONFIG_HZ (Debian's arm64: 250)
 #   LINUXGDB_HOLD_S, LINUXGDB_RUN_S  freeze: seconds stopped, then running
+#   LINUXGDB_IMAGE    wait-*: the kernel Image the guest boots
 #   LINUXGDB_HOLD     ptrace: what the debugger holds, "hbreak,watch" (the
 #                     default); fewer, "none", or "detach" (the debugger
 #                     detaches after the handshake), to tell what upsets
@@ -410,9 +421,100 @@ def session_freeze():
     check_eq("exit code of the powered-off guest", 0, stops.exited)
 
 
+WAIT_LINE = "vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
+KERNEL_LINE = re.compile(r"^\[ *[0-9]+\.[0-9]+\] |Booting Linux|Linux version")
+
+
+def this_boot():
+    """The console lines since vigil last said it waits for a debugger:
+    what the guest held there printed (nothing, it has not run)."""
+    lines = serial_log().split("\n")
+    waits = [i for i, l in enumerate(lines) if l == WAIT_LINE]
+    check(len(waits) > 0, "vigil said it waits for a debugger")
+    return lines[waits[-1] + 1:], len(waits)
+
+
+def check_no_kernel_lines(what):
+    lines, boot = this_boot()
+    kernel = [l for l in lines if KERNEL_LINE.search(l)]
+    check_eq("%s: kernel console lines of boot %d" % (what, boot), [], kernel)
+
+
+def check_at_entry():
+    """The first stop of the held guest: the Image's entry, as entered."""
+    entries = re.findall(r"^vigil: guest RAM .* entry (0x[0-9a-f]+)$", serial_log(), re.M)
+    check(len(entries) > 0, "vigil logged the guest's entry point")
+    entry = int(entries[-1], 16)
+    check_eq("pc at the first stop: the entry point vigil logged", entry, reg("pc"))
+    check_eq("stopped thread", 1, gdb.selected_thread().num)
+    # The MMU is off: pc is the physical address the Image was loaded at,
+    # and an arm64 Image is entered at its first byte (code0).
+    with open(os.environ["LINUXGDB_IMAGE"], "rb") as f:
+        head = f.read(64)
+    check_eq("the 64 bytes at pc are the Image's first 64", head.hex(), read(entry, 64).hex())
+    dtb = reg("x0")
+    check_eq("x0 %#x: a device tree (big-endian magic)" % dtb, "d00dfeed", read(dtb, 4).hex())
+    for n in (1, 2, 3):
+        check_eq("x%d (the boot protocol's zeroes)" % n, 0, reg("x%d" % n))
+    check_eq("cpsr: EL1h, DAIF masked", 0x3C5, reg("cpsr"))
+    names = [t.name for t in sorted(gdb.selected_inferior().threads(), key=lambda t: t.num)]
+    check_eq("threads", ["vCPU0 (EL1)", "vCPU1 (off)"], names)
+    check_no_kernel_lines("at the entry")
+    return entry
+
+
+def session_wait_entry():
+    connect()
+    check_at_entry()
+    run("detach")
+
+
+def session_wait_reset():
+    connect()
+    out = run("monitor reset")
+    print("monitor reset: %r" % out)
+
+
+def session_wait_early():
+    syms, _, _ = guest_symbols()
+    for name in ("start_kernel", "secondary_start_kernel"):
+        check(name in syms, "the first boot printed the address of %s" % name)
+    connect()
+    _, boot = this_boot()
+    check_eq("boot held (the waiting line's count)", 2, boot)
+    check_at_entry()
+    stops = Stops()
+    hbp = gdb.Breakpoint("*%#x" % syms["start_kernel"], type=gdb.BP_HARDWARE_BREAKPOINT)
+    event = stops.cont()
+    check(event is not None and stopped_by(event, hbp), "hbreak start_kernel: stopped by it (%s)"
+          % (describe(event) if event is not None else "exited"))
+    check_eq("hbreak start_kernel: pc", syms["start_kernel"], reg("pc"))
+    check_eq("hbreak start_kernel: thread", 1, gdb.selected_thread().num)
+    check_no_kernel_lines("at start_kernel")
+    hbp.delete()
+    # The kernel starts vCPU1 with PSCI CPU_ON while the debugger holds a
+    # breakpoint: it stops there, and all-stop stops vCPU0 with it.
+    sbp = gdb.Breakpoint("*%#x" % syms["secondary_start_kernel"],
+                         type=gdb.BP_HARDWARE_BREAKPOINT)
+    event = stops.cont()
+    check(event is not None and stopped_by(event, sbp),
+          "hbreak secondary_start_kernel: stopped by it (%s)"
+          % (describe(event) if event is not None else "exited"))
+    check_eq("hbreak secondary_start_kernel: pc", syms["secondary_start_kernel"], reg("pc"))
+    check_eq("hbreak secondary_start_kernel: thread (vCPU1)", 2, gdb.selected_thread().num)
+    vcpus = run("monitor vcpus")
+    check(re.search(r"^vCPU0 thread 1: stopped at EL1", vcpus, re.M) is not None
+          and re.search(r"^vCPU1 thread 2: stopped at EL1", vcpus, re.M) is not None,
+          "monitor vcpus: both vCPUs stopped at EL1 (all-stop)")
+    sbp.delete()
+    run("detach")
+
+
 try:
     {"break": session_break, "ptrace": session_ptrace,
-     "freeze": session_freeze}[SESSION]()
+     "freeze": session_freeze,
+     "wait-entry": session_wait_entry, "wait-reset": session_wait_reset,
+     "wait-early": session_wait_early}[SESSION]()
 except gdb.error as e:  # a gdb command failed: the same as a failed check
     print("CHECK FAIL: gdb: %s" % e)
     raise
