@@ -74,10 +74,7 @@ const char guest_name[] = "steplock";
 /*
  * The lock: "1: ldaxr; cbnz 1b; mov; stxr; cbnz 1b", as kvm-unit-tests
  * (and this runtime's console lock) write it; released with a store-release.
- *
- * run_with_pstate() enters code by ERET with a chosen PSTATE (from
- * tests/guests/debug.c): EL1 code returns with ret, EL0 code with
- * svc #EL0_EXIT_SVC_IMM, which the hook turns into a return.
+ * The EL0 code ends with svc #EL0_EXIT_SVC_IMM (see run_with_pstate()).
  */
 asm(
 "	.pushsection .text, \"ax\"\n"
@@ -136,41 +133,14 @@ asm(
 "el0_steps_end:\n"
 "	svc	#" STR(EL0_EXIT_SVC_IMM) "\n"
 
-"	.global	run_with_pstate, eret_return\n"
-"	.type	run_with_pstate, %function\n"
-"run_with_pstate:\n"
-"	stp	x29, x30, [sp, #-112]!\n"
-"	stp	x19, x20, [sp, #16]\n"
-"	stp	x21, x22, [sp, #32]\n"
-"	stp	x23, x24, [sp, #48]\n"
-"	stp	x25, x26, [sp, #64]\n"
-"	stp	x27, x28, [sp, #80]\n"
-"	mrs	x9, daif\n"
-"	str	x9, [sp, #96]\n"
-"	msr	sp_el0, x4\n"
-"	msr	elr_el1, x2\n"
-"	msr	spsr_el1, x3\n"
-"	adr	x30, eret_return\n"
-"	eret\n"
-"eret_return:\n"
-"	ldr	x9, [sp, #96]\n"
-"	msr	daif, x9\n"
-"	ldp	x19, x20, [sp, #16]\n"
-"	ldp	x21, x22, [sp, #32]\n"
-"	ldp	x23, x24, [sp, #48]\n"
-"	ldp	x25, x26, [sp, #64]\n"
-"	ldp	x27, x28, [sp, #80]\n"
-"	ldp	x29, x30, [sp], #112\n"
-"	ret\n"
 "	.popsection\n");
 
 void steplock_acquire(volatile u32 *lock);
 void steplock_release(volatile u32 *lock);
 void step_unmask(volatile u32 *lock);
 u64 el1_steps(u64 x);
-u64 run_with_pstate(u64 arg0, u64 arg1, void *entry, u64 spsr, u64 sp_el0);
 extern char step_unmask_first[], step_unmask_end[], el1_steps_end[];
-extern char el0_steps[], el0_steps_end[], eret_return[];
+extern char el0_steps[], el0_steps_end[];
 
 volatile u32 debugger_ready;		/* a debugger sets it (wait-debugger) */
 volatile u64 phase1_counter;		/* incremented under the lock */
@@ -283,41 +253,44 @@ static u64 el0_spsr(bool ss)
 	return SPSR_M_EL0T | SPSR_D | SPSR_I | SPSR_F | (ss ? SPSR_SS : 0);
 }
 
-static void phase2(unsigned cpu)
+/*
+ * From the masked window, with the lock taken and released in it: enter
+ * @entry with PSTATE = @spsr, logging steps until ELR = @stop.
+ */
+static u64 after_window(void *entry, u64 spsr, u64 stop, unsigned cpu)
 {
-	u64 sp0 = (u64)&el0_stacks[cpu][32], ret;
+	u64 ret;
 
-	/* el0: SPSR.SS = 1, the first EL0 instruction completes first. */
 	mask_window_start();
-	step_log_reset((u64)el0_steps_end);
+	step_log_reset(stop);
 	steplock_acquire(&shared_lock);
 	steplock_release(&shared_lock);
-	ret = run_with_pstate(40, 0, el0_steps, el0_spsr(true), sp0);
+	ret = run_with_pstate(40, 0, entry, spsr, (u64)&el0_stacks[cpu][32]);
 	step_off();
+	return ret;
+}
+
+static void phase2(unsigned cpu)
+{
+	u64 ret;
+
+	/* el0: SPSR.SS = 1, the first EL0 instruction completes first. */
+	ret = after_window(el0_steps, el0_spsr(true), (u64)el0_steps_end, cpu);
 	if (steps_match("el0", EC_SOFTSTP_LOW, (u64)el0_steps + 4, 3, true) &&
 	    check_eq("el0 result", 43, ret))
 		report_ok("cpu%u el0 step after the masked window: 3 exceptions ec=0x32 isv=1"
 			  " elr=pc+4, pc+8, pc+12", cpu);
 
 	/* el0-pending: SPSR.SS = 0, taken before the first EL0 instruction. */
-	mask_window_start();
-	step_log_reset((u64)el0_steps_end);
-	steplock_acquire(&shared_lock);
-	steplock_release(&shared_lock);
-	ret = run_with_pstate(40, 0, el0_steps, el0_spsr(false), sp0);
-	step_off();
+	ret = after_window(el0_steps, el0_spsr(false), (u64)el0_steps_end, cpu);
 	if (steps_match("el0-pending", EC_SOFTSTP_LOW, (u64)el0_steps, 4, false) &&
 	    check_eq("el0-pending result", 43, ret))
 		report_ok("cpu%u el0 step active-pending after the masked window: 4 exceptions,"
 			  " the first isv=0 elr=pc", cpu);
 
 	/* el1: D clear, SPSR.SS = 1. */
-	mask_window_start();
-	step_log_reset((u64)el1_steps_end);
-	steplock_acquire(&shared_lock);
-	steplock_release(&shared_lock);
-	ret = run_with_pstate(40, 0, el1_steps, SPSR_M_EL1H | SPSR_SS | SPSR_I | SPSR_F, 0);
-	step_off();
+	ret = after_window(el1_steps, SPSR_M_EL1H | SPSR_SS | SPSR_I | SPSR_F,
+			   (u64)el1_steps_end, cpu);
 	if (steps_match("el1", EC_SOFTSTP_CUR, (u64)el1_steps + 4, 3, true) &&
 	    check_eq("el1 result", 43, ret))
 		report_ok("cpu%u el1 step with d clear after the masked window: 3 exceptions"
