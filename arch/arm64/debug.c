@@ -43,6 +43,7 @@ enum debug_state {
 
 /* Fields of DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (Arm ARM D17.3). */
 #define DBGxCR_PxC_EL1_EL0 (3UL << 1) /* PMC / PAC: match at EL1 and EL0 */
+#define DBGxCR_PxC_EL1 (1UL << 1)     /* PMC / PAC: match at EL1 only */
 #define DBGxCR_HMC B(13)
 #define DBGxCR_LBN(cr) field_get(cr, 19, 16)
 #define DBGBCR_BAS_A64 (0xfUL << 5)   /* an A64 instruction */
@@ -238,6 +239,8 @@ void debug_vcpu_reset(struct vcpu *vcpu)
 	struct arch_debug *d = &vcpu->arch.debug;
 	bool host = d->host_owned;
 
+	if (d->excl_run)
+		vcpu->arch.vgic_hold_pending = 0;
 	*d = (struct arch_debug){0};
 	/* The OS lock is set by a cold reset (Arm ARM D2.5.4). */
 	d->oslk = 1;
@@ -646,6 +649,8 @@ static void merge_guest_wps(struct arch_debug *d, unsigned int first)
 	}
 }
 
+static void excl_stop(struct vcpu *vcpu);
+
 /* Rebuild the hardware from dbg_host and the guest's shadow. */
 static void host_load(struct vcpu *vcpu)
 {
@@ -654,6 +659,9 @@ static void host_load(struct vcpu *vcpu)
 	bool any = false;
 	uint64_t mdscr = d->mdscr & MDSCR_TDCC;
 
+	/* An exclusive sequence's breakpoints are not part of the merge. */
+	if (d->excl_run)
+		excl_stop(vcpu);
 	if (dbg_host.attached) {
 		nb = dbg_host.nr_breaks < nr_brps ? dbg_host.nr_breaks
 						  : nr_brps;
@@ -694,6 +702,7 @@ static void host_load(struct vcpu *vcpu)
 		mdscr |= MDSCR_SS;
 	write_mdscr_el1(mdscr);
 	isb();
+	d->host_mdscr = mdscr;
 	d->host_loaded = 1;
 }
 
@@ -724,8 +733,13 @@ uint64_t debug_guest_pstate(const struct vcpu *vcpu, uint64_t pstate)
 {
 	const struct arch_debug *d = &vcpu->arch.debug;
 
-	/* PSTATE.SS that vigil set for its own step is not the guest's. */
-	if ((d->host_step || d->step_over) && !guest_step_live(d))
+	/*
+	 * PSTATE.SS that vigil set for its own step is not the guest's; nor
+	 * is it while vigil steps through the guest's masked window, where
+	 * the guest's PSTATE.SS is 0 (see "exclusive sequences" below).
+	 */
+	if (((d->host_step || d->step_over) && !guest_step_live(d)) ||
+	    d->step_through)
 		pstate &= ~PSR_SS;
 	return pstate;
 }
@@ -770,10 +784,13 @@ void arch_debug_host_release(struct vcpu *vcpu)
 
 	if (!d->host_owned)
 		return;
-	if (d->host_step || d->step_over) {
+	if (d->excl_run)
+		excl_stop(vcpu);
+	if (d->host_step || d->step_over || d->step_through) {
 		vcpu_regs(vcpu)->pstate = debug_guest_pstate(
 			vcpu, vcpu_regs(vcpu)->pstate);
 		d->step_over = 0;
+		d->step_through = 0;
 		set_host_step(vcpu, false);
 	}
 	d->host_owned = 0;
@@ -803,6 +820,12 @@ void arch_debug_vcpu_resume(struct vcpu *vcpu)
 			arch_debug_host_release(vcpu);
 		return;
 	}
+	/*
+	 * Stopped inside an exclusive sequence: the debugger may have changed
+	 * anything, so step through again from wherever the vCPU is.
+	 */
+	if (d->excl_run)
+		excl_stop(vcpu);
 	/* The common resume: nothing changed since the last one. */
 	if (d->host_loaded && !step && !d->host_step && !d->step_over &&
 	    vcpu->dbg.loaded_generation == dbg_host.generation)
@@ -817,6 +840,299 @@ void arch_debug_vcpu_resume(struct vcpu *vcpu)
 	set_host_step(vcpu, step);
 	host_load(vcpu);
 	vcpu->dbg.loaded_generation = dbg_host.generation;
+}
+
+/* ---- The guest's own step, masked at EL1: exclusive sequences ---------- */
+
+/*
+ * What the architecture says (Arm ARM DDI 0487, D2.12 "Software Step
+ * exceptions", and D2.2 "Enabling debug exceptions from the current
+ * Exception level"): software step is enabled at EL0 whenever
+ * MDSCR_EL1.SS is set (OS lock clear), and at EL1 only with MDSCR_EL1.KDE
+ * set and PSTATE.D clear. Where it is not enabled, the step state machine
+ * is inactive and the PE just runs: a guest may leave SS set at EL1 with D
+ * set or KDE clear (Linux between enabling a ptrace step and its eret;
+ * kvm-unit-tests around its own step test) and nothing happens there. It
+ * becomes active only by a way out of that window:
+ *
+ *   - an exception return to where it is enabled: PSTATE.SS comes from
+ *     SPSR_EL1.SS (DebugExceptionReturnSS(): disabled at the source,
+ *     enabled at the destination). SS = 1 is active-not-pending: the
+ *     first instruction there completes, then the step exception;
+ *     SS = 0 is active-pending: the exception comes before it (ISV = 0);
+ *   - MSR DAIFClr/DAIF clearing D with KDE set: active-pending at once;
+ *   - a write to MDSCR_EL1 or OSLAR_EL1, which vigil traps.
+ *
+ * With the debugger attached (MDCR_EL2.TDE) the hardware cannot tell that
+ * window apart: the debug target is EL2, so KDE and PSTATE.D do not apply
+ * and the hardware step either steps every EL1 instruction or none. ERET
+ * and MSR DAIF do not trap (not without FEAT_NV or FEAT_FGT), so vigil
+ * cannot run the window freely and stop it at the way out. It steps the
+ * window through EL2 instead (guest_step(): exact, the way out is seen at
+ * the instruction that takes it), which costs one exit per instruction
+ * and has one flaw: an exception return clears the PE's local exclusive
+ * monitor (Arm ARM B2.9, "Context switch support"), so a store-exclusive
+ * that follows a stepped load-exclusive always fails and an LDAXR/STXR
+ * lock taken in the window is never taken.
+ *
+ * So an exclusive sequence is run unstepped, as GDB steps over atomic
+ * sequences: when the instruction vigil is about to step through is a
+ * load-exclusive followed, within EXCL_SCAN_MAX instructions, by a
+ * store-exclusive, and everything in between is data processing, barriers,
+ * NOP or conditional branches, the hardware step goes off (MDSCR_EL1.SS
+ * clear, MDE set) and breakpoints of vigil's own (EL1 only, in slots that
+ * neither the debugger nor the guest uses) go on: after the
+ * store-exclusive, on every branch target outside the sequence, and on
+ * the guest's synchronous vector for its current SP (an abort, UNDEF or
+ * anything vigil injects in between ends up there). Nothing in the
+ * sequence can leave the window (no ERET, no MSR, no indirect branch),
+ * virtual interrupts are held back meanwhile, as for a step, and an
+ * exception taken to EL1 sets PSTATE.D: so the guest is still in its
+ * masked window when one of those breakpoints fires, and stepping through
+ * goes on from there. A breakpoint at the same address that is the
+ * debugger's or the guest's own is handled as usual. Any exit in the
+ * middle clears the monitor too, so the store-exclusive fails and the
+ * guest retries, as it would after an interrupt on hardware; a stop by
+ * the debugger ends the sequence (step through again from wherever the
+ * vCPU is). When the slots are not free, vigil steps through as before.
+ *
+ * The guest's PSTATE.SS is 0 throughout the window (an exception entry
+ * clears it, a return into the window cannot set it, and the instruction
+ * that masked the step was stepped), so that is what it is while a
+ * sequence runs and what SPSR_EL1.SS shows (debug_guest_pstate()).
+ */
+#define EXCL_SCAN_MAX 16 /* instructions after the load-exclusive */
+#define EXCL_MAX_BPS 4   /* struct arch_debug.excl_bps */
+
+/* A64 encodings (Arm ARM C4.1, "A64 instruction set encoding"). */
+#define INSN_LDST_EXCL_MASK 0x3f800000U /* load/store exclusive, o2 = 0 */
+#define INSN_LDST_EXCL 0x08000000U
+#define INSN_LDST_EXCL_L B(22)          /* load */
+#define INSN_LDST_EXCL_O1 B(21)         /* pair */
+#define INSN_SIZE_64 B(31)
+#define INSN_DP_IMM_MASK 0x1c000000U    /* data processing, immediate */
+#define INSN_DP_IMM 0x10000000U
+#define INSN_DP_REG_MASK 0x0e000000U    /* data processing, register */
+#define INSN_DP_REG 0x0a000000U
+#define INSN_BCOND_MASK 0xff000010U
+#define INSN_BCOND 0x54000000U
+#define INSN_CB_MASK 0x7e000000U
+#define INSN_CBZ_CBNZ 0x34000000U
+#define INSN_TBZ_TBNZ 0x36000000U
+#define INSN_NOP 0xd503201fU
+#define INSN_BARRIER_MASK 0xfffff01fU   /* CLREX, DSB, DMB, ISB, SB */
+#define INSN_BARRIER 0xd503301fU
+#define PAR_F B(0)
+#define PAR_PA_MASK GENMASK(47, 12)
+#define VECTOR_SYNC_SPX 0x200 /* current EL with SP_ELx */
+
+enum excl_kind { EXCL_NONE, EXCL_LOAD, EXCL_STORE };
+
+static enum excl_kind insn_exclusive(uint32_t insn)
+{
+	if ((insn & INSN_LDST_EXCL_MASK) != INSN_LDST_EXCL)
+		return EXCL_NONE;
+	/* o1 with a 32-bit size is CASP (FEAT_LSE), not LDXP/STXP. */
+	if ((insn & INSN_LDST_EXCL_O1) && !(insn & INSN_SIZE_64))
+		return EXCL_NONE;
+	return (insn & INSN_LDST_EXCL_L) ? EXCL_LOAD : EXCL_STORE;
+}
+
+static int64_t sign_extend(uint64_t v, unsigned int bits)
+{
+	return (int64_t)(v << (64 - bits)) >> (64 - bits);
+}
+
+/* B.cond, CB(N)Z, TB(N)Z: true, and its target. */
+static bool insn_cond_branch(uint32_t insn, uint64_t pc, uint64_t *target)
+{
+	int64_t words;
+
+	if ((insn & INSN_BCOND_MASK) == INSN_BCOND ||
+	    (insn & INSN_CB_MASK) == INSN_CBZ_CBNZ)
+		words = sign_extend(field_get(insn, 23, 5), 19);
+	else if ((insn & INSN_CB_MASK) == INSN_TBZ_TBNZ)
+		words = sign_extend(field_get(insn, 18, 5), 14);
+	else
+		return false;
+	*target = pc + (uint64_t)(words * 4);
+	return true;
+}
+
+/* No branch, no memory access, no change of PSTATE.D, SP or EL. */
+static bool insn_plain(uint32_t insn)
+{
+	return (insn & INSN_DP_IMM_MASK) == INSN_DP_IMM ||
+	       (insn & INSN_DP_REG_MASK) == INSN_DP_REG || insn == INSN_NOP ||
+	       (insn & INSN_BARRIER_MASK) == INSN_BARRIER;
+}
+
+/*
+ * The instruction at the guest's virtual address va, through its stage-1
+ * tables (AT; PAR_EL1 is the guest's and is put back) and vigil's map of
+ * guest RAM, which is identity (IPA == PA).
+ */
+static bool guest_insn(const struct vcpu *vcpu, uint64_t va, uint32_t *insn)
+{
+	uint64_t saved = read_par_el1(), par, ipa;
+
+	__asm__ volatile("at s1e1r, %0" : : "r"(va));
+	isb();
+	par = read_par_el1();
+	write_par_el1(saved);
+	if (par & PAR_F)
+		return false;
+	ipa = (par & PAR_PA_MASK) | (va & 0xfff);
+	if (!IS_ALIGNED(ipa, 4) || !vm_ipa_is_ram(vcpu->vm, ipa, 4))
+		return false;
+	*insn = *(const volatile uint32_t *)(uintptr_t)ipa;
+	return true;
+}
+
+static unsigned int add_bp(uint64_t *bps, unsigned int n, uint64_t addr)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (bps[i] == addr)
+			return n;
+	}
+	if (n < EXCL_MAX_BPS)
+		bps[n] = addr;
+	return n + 1;
+}
+
+/*
+ * The exclusive sequence that starts at pc, as above: the number of
+ * breakpoints that end it (in bps), or 0 if there is none to run.
+ */
+static unsigned int excl_sequence(const struct vcpu *vcpu, uint64_t *bps)
+{
+	const struct arch_regs *regs = vcpu_regs(vcpu);
+	uint64_t pc = regs->pc, at, target, outside[EXCL_SCAN_MAX];
+	unsigned int n, nr_outside = 0, i;
+	uint32_t insn;
+
+	if (!guest_insn(vcpu, pc, &insn) || insn_exclusive(insn) != EXCL_LOAD)
+		return 0;
+	for (at = pc + 4; at <= pc + 4 * EXCL_SCAN_MAX; at += 4) {
+		if (!guest_insn(vcpu, at, &insn))
+			return 0;
+		if (insn_exclusive(insn) == EXCL_STORE)
+			break;
+		if (insn_cond_branch(insn, at, &target)) {
+			outside[nr_outside++] = target;
+			continue;
+		}
+		if (!insn_plain(insn))
+			return 0;
+	}
+	if (at > pc + 4 * EXCL_SCAN_MAX)
+		return 0;
+	n = add_bp(bps, 0, at + 4);
+	n = add_bp(bps, n, read_vbar_el1() +
+			       ((regs->pstate & PSR_MODE_MASK) == PSR_MODE_EL1H
+					? VECTOR_SYNC_SPX
+					: 0));
+	for (i = 0; i < nr_outside; i++) {
+		if (outside[i] < pc || outside[i] > at)
+			n = add_bp(bps, n, outside[i]);
+	}
+	/* Never a breakpoint on the first instruction: it would fire now. */
+	for (i = 0; i < n && i < EXCL_MAX_BPS; i++) {
+		if (bps[i] == pc)
+			return 0;
+	}
+	return n <= EXCL_MAX_BPS ? n : 0;
+}
+
+/*
+ * About to step through the instruction at pc in the guest's masked
+ * window: run it and the rest of an exclusive sequence unstepped instead,
+ * if there is one and the slots for its breakpoints are free.
+ */
+static void excl_try_start(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	uint64_t bps[EXCL_MAX_BPS];
+	unsigned int n, i = 0, h;
+	uint16_t slots = 0;
+
+	if (d->host_step || d->step_over || !d->host_loaded ||
+	    !guest_step_live(d) || vcpu_from_el0(vcpu))
+		return;
+	n = excl_sequence(vcpu, bps);
+	if (n == 0)
+		return;
+	for (h = d->nr_host_bps; h < nr_brps && i < n; h++) {
+		if (!d->hw_bp_guest[h]) {
+			slots |= (uint16_t)(1U << h);
+			i++;
+		}
+	}
+	if (i < n)
+		return; /* out of slots: step through */
+	i = 0;
+	for (h = 0; h < nr_brps; h++) {
+		if (!(slots & B(h)))
+			continue;
+		d->excl_bps[i] = bps[i];
+		hw_write_dbgbvr(h, bps[i++]);
+		hw_write_dbgbcr(h, DBGBCR_E | DBGxCR_PxC_EL1 | DBGBCR_BAS_A64);
+	}
+	d->nr_excl_bps = (uint8_t)n;
+	d->excl_slots = slots;
+	d->excl_run = 1;
+	write_mdscr_el1((d->host_mdscr | MDSCR_MDE) & ~MDSCR_SS);
+	isb();
+	vcpu_regs(vcpu)->pstate &= ~PSR_SS;
+	vcpu->arch.vgic_hold_pending = 1;
+}
+
+/* The sequence is over, or cut short: step through again from here. */
+static void excl_stop(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+
+	for (unsigned int h = 0; h < nr_brps; h++) {
+		if (d->excl_slots & B(h))
+			hw_write_dbgbcr(h, 0);
+	}
+	d->excl_slots = 0;
+	d->excl_run = 0;
+	write_mdscr_el1(d->host_mdscr);
+	isb();
+	vcpu->arch.vgic_hold_pending = 0; /* a sequence never runs in a host step */
+	d->step_through = 1;
+	vcpu_regs(vcpu)->pstate |= PSR_SS;
+}
+
+/* Step the guest through its masked window: the next instruction. */
+static void step_through(struct vcpu *vcpu)
+{
+	vcpu->arch.debug.step_through = 1;
+	vcpu_regs(vcpu)->pstate |= PSR_SS;
+	excl_try_start(vcpu);
+}
+
+static bool host_bp_at(const struct arch_debug *d, uint64_t pc);
+static bool guest_bp_at(const struct arch_debug *d, uint64_t pc);
+
+/*
+ * A breakpoint while a sequence runs: it is over. True if the breakpoint
+ * was only vigil's; the debugger's or the guest's is handled as usual.
+ */
+static bool excl_breakpoint(struct vcpu *vcpu)
+{
+	struct arch_debug *d = &vcpu->arch.debug;
+	uint64_t pc = vcpu_regs(vcpu)->pc;
+	bool ours = false;
+
+	for (unsigned int i = 0; i < d->nr_excl_bps; i++)
+		ours |= d->excl_bps[i] == pc;
+	excl_stop(vcpu);
+	if (!ours || host_bp_at(d, pc) || guest_bp_at(d, pc))
+		return false;
+	excl_try_start(vcpu); /* the next sequence may start right here */
+	return true;
 }
 
 /* ---- Debug exceptions taken to EL2 ------------------------------------ */
@@ -893,6 +1209,16 @@ void debug_handle_brk(struct vcpu *vcpu, uint64_t esr)
 	vcpu_inject_sync(vcpu, esr, 0, false);
 }
 
+/* Does one of the debugger's loaded breakpoints match pc? */
+static bool host_bp_at(const struct arch_debug *d, uint64_t pc)
+{
+	for (unsigned int i = 0; i < d->nr_host_bps; i++) {
+		if ((dbg_host.breaks[i] & ~3UL) == pc)
+			return true;
+	}
+	return false;
+}
+
 /* Does one of the guest's loaded breakpoints match pc? */
 static bool guest_bp_at(const struct arch_debug *d, uint64_t pc)
 {
@@ -910,6 +1236,8 @@ void debug_handle_breakpoint(struct vcpu *vcpu, uint64_t esr)
 	struct arch_debug *d = &vcpu->arch.debug;
 	uint64_t pc = vcpu_regs(vcpu)->pc;
 
+	if (d->excl_run && excl_breakpoint(vcpu))
+		return;
 	for (unsigned int i = 0; i < d->nr_host_bps; i++) {
 		struct dbg_event ev = {
 			.kind = DBG_EV_HW_BREAK, .pc = pc, .slot = i,
@@ -951,6 +1279,8 @@ void debug_handle_watchpoint(struct vcpu *vcpu, uint64_t esr)
 	uint64_t far = read_far_el2();
 	bool write = esr & ESR_WP_WNR;
 
+	if (d->excl_run)
+		excl_stop(vcpu); /* handled as while stepping through */
 	for (unsigned int i = 0; i < d->nr_host_wps; i++) {
 		struct dbg_event ev = {
 			.kind = DBG_EV_WATCH, .pc = vcpu_regs(vcpu)->pc,
@@ -1012,7 +1342,8 @@ static bool stepped_eret(const struct vcpu *vcpu)
 /*
  * The guest's own software step. At EL1 with its KDE clear or D set the
  * guest would not take it: vigil steps through instead (PSTATE.SS = 1),
- * one instruction at a time, until the guest gets where it does take it.
+ * one instruction at a time (or one exclusive sequence: step_through()),
+ * until the guest gets where it does take it.
  * If it got there by an exception return, the step goes on as the
  * guest's ERET would have set it: debug exceptions off at the source, on
  * at the destination, so PSTATE.SS comes from SPSR_EL1.SS (Arm ARM,
@@ -1042,14 +1373,15 @@ static void guest_step(struct vcpu *vcpu, uint64_t esr)
 				      EC_SOFTSTP_CUR, true, 0, false);
 		return;
 	}
-	d->step_through = 1;
-	vcpu_regs(vcpu)->pstate |= PSR_SS;
+	step_through(vcpu);
 }
 
 static void step_slow(struct vcpu *vcpu, uint64_t esr)
 {
 	struct arch_debug *d = &vcpu->arch.debug;
 
+	if (d->excl_run)
+		excl_stop(vcpu); /* not expected: the step is off meanwhile */
 	if (d->step_over) {
 		/* The instruction is done: the merge again. */
 		d->step_over = 0;

@@ -364,6 +364,65 @@ if selected net-hidden-device; then
 	end_case
 fi
 
+# The guest's own software step left enabled while debug exceptions are
+# masked at EL1 (tests/guests/steplock.c): 10,000 LDAXR/STXR lock rounds
+# per CPU in that window, then the steps the architecture says, counted
+# exactly. Alone, and with GDB attached holding a hardware breakpoint, so
+# that the debugger owns the debug hardware and vigil runs the guest's step
+# (it once stepped the window through EL2, and the lock never succeeded).
+steplock_expect() { # CPUS
+	local i
+	expect_guest_pass steplock
+	expect_line "guest: ok $1 cpus took the lock 10000 times each with the step masked at el1"
+	for ((i = 0; i < $1; i++)); do
+		expect_line "guest: cpu$i took the lock 10000 times with mdscr.ss set and pstate.d set"
+		expect_line "guest: ok cpu$i el0 step after the masked window: 3 exceptions ec=0x32 isv=1 elr=pc+4, pc+8, pc+12"
+		expect_line "guest: ok cpu$i el0 step active-pending after the masked window: 4 exceptions, the first isv=0 elr=pc"
+		expect_line "guest: ok cpu$i el1 step with d clear after the masked window: 3 exceptions ec=0x33 isv=1"
+		expect_line "guest: ok cpu$i unmasking d in the window: 3 exceptions, the first isv=0 before the next instruction"
+	done
+}
+if selected debug-steplock-smp2; then
+	begin_case debug-steplock-smp2
+	make_esp "$GUESTS/steplock.bin"
+	boot cortex-a72 2
+	steplock_expect 2
+	end_case
+fi
+if selected debug-steplock-gdb; then
+	begin_case debug-steplock-gdb
+	make_esp "$GUESTS/steplock.elf" "cmdline = wait-debugger"
+	port=$(free_port)
+	: > "$case_log"
+	"$ROOT/tools/qemu.sh" -c cortex-a72 -s 2 -t 300 -g "$port" "$case_dir/esp" \
+		< /dev/null > "$case_log" 2>&1 &
+	qemu_pid=$!
+	if wait_for_line "$case_log" "$qemu_pid" "guest: steplock: waiting for the debugger" 240 &&
+		wait_for_line "$case_log" "$qemu_pid" "vigil: gdb: listening on TCP port 1234" 240; then
+		timeout -k 5 240 gdb-multiarch -batch -nx -ex "set pagination off" \
+			-ex "file $GUESTS/steplock.elf" -ex "target remote 127.0.0.1:$port" \
+			-ex "set var debugger_ready = 1" -ex "hbreak steplock_phase1_done" \
+			-ex "continue" -ex "print phase1_counter" -ex "continue" \
+			< /dev/null > "$case_dir/gdb.log" 2>&1
+		sed 's/^/  gdb: /' "$case_dir/gdb.log" | grep -E 'Breakpoint|^  gdb: \$|Inferior|timed out'
+		if grep -qF "[Inferior 1 (Remote target) exited normally]" "$case_dir/gdb.log"; then
+			net_wait
+		else
+			net_stop
+			fail "gdb did not see the guest run to its end (continue did not return)"
+		fi
+		grep -qE '^Thread 1 "vCPU0 \(EL1\)" hit Breakpoint 1, steplock_phase1_done \(counter=20000\)' \
+			"$case_dir/gdb.log" || fail "gdb: no hit of the hardware breakpoint with counter=20000"
+		grep -qxF '$1 = 20000' "$case_dir/gdb.log" || fail "gdb: phase1_counter is not 20000"
+		steplock_expect 2
+		expect_line "guest: steplock: debugger ready"
+	else
+		net_stop
+		fail "no 'guest: steplock: waiting for the debugger' and 'vigil: gdb: listening' in the log"
+	fi
+	end_case
+fi
+
 # Debian's Linux under vigil's GDB stub: gdb-multiarch sessions of
 # tests/system/gdb/linux.py through tools/qemu.sh -g (hostfwd to the stub).
 # The guest (vigil.gdb=wait) prints the symbols the session needs and waits

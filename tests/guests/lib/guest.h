@@ -182,6 +182,15 @@ bool exception_taken(struct exception_record *rec);
 bool probe_read64(u64 addr, u64 *value, struct exception_record *rec);
 bool probe_write64(u64 addr, u64 value, struct exception_record *rec);
 
+/*
+ * eret.S: enter @entry by ERET with x0/x1 = @arg0/@arg1, PSTATE = @spsr
+ * and SP_EL0 = @sp_el0; returns the code's x0. EL1 code returns with ret;
+ * EL0 code with an SVC the guest's exception hook turns into a return to
+ * eret_return (ELR = eret_return, SPSR = EL1h with DAIF masked).
+ */
+u64 run_with_pstate(u64 arg0, u64 arg1, void *entry, u64 spsr, u64 sp_el0);
+extern char eret_return[];
+
 /* ---- Counting EL2 instructions: pmu.c -------------------------------- */
 
 /*

@@ -55,6 +55,16 @@ struct arch_debug {
 	uint8_t step_through; /* stepping the guest where it takes no step */
 	uint8_t nr_host_bps, nr_host_wps; /* host slots: the lowest ones */
 	uint32_t range_steps; /* instructions range-stepped so far */
+	/*
+	 * The guest's own step, masked at EL1: an exclusive sequence run
+	 * unstepped up to breakpoints of vigil's (debug.c, "exclusive
+	 * sequences"), in the hardware slots excl_slots.
+	 */
+	uint8_t excl_run;
+	uint8_t nr_excl_bps;
+	uint16_t excl_slots;
+	uint64_t excl_bps[4];
+	uint64_t host_mdscr; /* MDSCR_EL1 as host_load() last wrote it */
 	/* Hardware slot -> guest slot + 1 loaded there, or 0. */
 	uint8_t hw_bp_guest[16], hw_wp_guest[16];
 };
