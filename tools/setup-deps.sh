@@ -27,10 +27,12 @@
 set -Eeuo pipefail
 
 # Debian packages the project needs (build, run, debug). Extend here.
+# clang + libclang-rt-14-dev: the fuzz targets (tests/fuzz/); the latter
+# holds libFuzzer's runtime (-fsanitize=fuzzer), which clang only recommends.
 PACKAGES="make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
   qemu-system-arm qemu-efi-aarch64 mtools dosfstools gdb-multiarch lldb
   newlib-source dpkg-dev device-tree-compiler python3 xz-utils
-  procps iproute2"
+  procps iproute2 clang libclang-rt-14-dev"
 
 CROSS=aarch64-linux-gnu-
 
