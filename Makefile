@@ -145,6 +145,7 @@ $(OBJS_lwip:.o=.d): ;
 
 include tests/tests.mk
 -include tests/bench.mk
+-include tests/fuzz/fuzz.mk
 
 clean:
 	rm -rf $(BUILD)/boot $(BUILD)/hv $(BUILD)/arch $(BUILD)/drivers \
