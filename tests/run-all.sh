@@ -37,6 +37,7 @@ suite() {
 
 suite lint python3 tools/check-layering.py
 suite unit tests/unit/run.sh "$BUILD"
+suite fuzz tests/fuzz/run.sh "$BUILD" smoke
 suite system tests/system/run.sh
 
 echo
