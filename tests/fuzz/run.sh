@@ -61,7 +61,7 @@ for t in "${targets[@]}"; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	cov=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 | sed -E 's/.*cov: ([0-9]+).*/\1/')
 	if [ "$status" -eq 0 ] && [ -n "$runs" ]; then
-		echo "ok fuzz.$t: ${runs} runs in ${took} s, coverage ${cov:-?}, corpus $(find "$corpus" -type f | wc -l) new + $(find "$seeds" -type f ! -name .stamp | wc -l) seeds"
+		echo "ok fuzz.$t: ${runs} runs in ${took} s, coverage ${cov:-?}, corpus $(find "$corpus" -type f | wc -l), seeds $(find "$seeds" -type f ! -name .stamp | wc -l)"
 		passed=$((passed + 1))
 	else
 		echo "FAIL fuzz.$t: exit status $status after ${took} s; the end of libFuzzer's output:"
