@@ -16,6 +16,7 @@
 
 #include <vigil/boot_info.h>
 #include <vigil/config.h>
+#include <vigil/platform.h>
 
 #include "image.h"
 
@@ -335,6 +336,12 @@ static bool stash_dtb(const void *src, uint64_t avail, const char *what,
 		return false;
 	}
 	memcpy(pool_dst, src, size);
+	/* Validate first: every later reader trusts the tree's layout. */
+	char err[96];
+	if (!platform_check_dtb(pool_dst, size, err, sizeof(err))) {
+		boot_error("dtb '%s': %s", what, err);
+		return false;
+	}
 	info.dtb = pool_dst;
 	info.dtb_size = size;
 	return true;

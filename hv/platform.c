@@ -11,6 +11,29 @@ static struct mem_range hidden[PLATFORM_MAX_HIDDEN];
 static uint32_t nr_hidden;
 static const void *host_fdt;
 
+bool platform_check_dtb(const void *fdt, size_t size, char *err,
+			size_t err_len)
+{
+	int ret;
+
+	if (size < sizeof(struct fdt_header) || fdt_totalsize(fdt) > size) {
+		snprintf(err, err_len, "truncated");
+		return false;
+	}
+	if (fdt_off_mem_rsvmap(fdt) % 8 != 0 || fdt_off_dt_struct(fdt) % 4 != 0) {
+		snprintf(err, err_len,
+			 "misaligned blocks (reservations at %u, structure at %u)",
+			 fdt_off_mem_rsvmap(fdt), fdt_off_dt_struct(fdt));
+		return false;
+	}
+	ret = fdt_check_full(fdt, fdt_totalsize(fdt));
+	if (ret != 0) {
+		snprintf(err, err_len, "%s", fdt_strerror(ret));
+		return false;
+	}
+	return true;
+}
+
 /* Read one #address-cells sized value. */
 static uint64_t read_cells(const fdt32_t *p, int cells)
 {

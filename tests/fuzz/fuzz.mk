@@ -60,15 +60,6 @@ $(FUZZ_BIN)/fuzz_$(1): $(call fuzz_objs,$(FUZZ_COMMON) tests/fuzz/fuzz_$(1).c $(
 endef
 $(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_binary,$(t))))
 
-# A device tree whose structure block sits at an unaligned offset (the
-# format requires 4) makes every fdt32_t load of libfdt and of hv/'s
-# readers misaligned. vigil accepts such a tree unchecked (see
-# docs/architecture.md, "Testing"); at EL2 (SCTLR_EL2.A clear, Normal
-# memory) the loads are architecturally fine, so UBSan's alignment check
-# is off for that code only, and every other check stays.
-FUZZ_DT_OBJS := $(call fuzz_objs,$(fuzz_src_guest_dt)) $(FUZZ_FDT_OBJS)
-$(FUZZ_DT_OBJS): FUZZ_CFLAGS += -fno-sanitize=alignment
-
 # clang and its libFuzzer runtime come from the set-up's package list; the
 # flags are this file's.
 $(FUZZ_OWN_OBJS) $(FUZZ_FDT_OBJS): tests/fuzz/fuzz.mk | $(DEPS_STAMP)

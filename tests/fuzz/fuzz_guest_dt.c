@@ -121,6 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	src = malloc(total);
 	memcpy(src, data, total);
 
+	/* As boot/ does before any reader sees the tree. */
+	if (!platform_check_dtb(src, total, err, sizeof(err)))
+		goto out;
 	platform_find_device(src, "arm,pl011", true, &console);
 	if (!platform_read_cpus(src, 0, &cpus, err, sizeof(err)))
 		goto out;

@@ -15,6 +15,16 @@ struct platform_cpus {
 };
 
 /*
+ * Is fdt, size bytes, a device tree every reader here may walk? Its
+ * blocks aligned as the format requires (memory reservations to 8 bytes,
+ * the structure block to 4: libfdt and the readers below load fdt32_t
+ * directly) and its structure sound (libfdt's fdt_check_full). Checked
+ * once, before the first reader; false with the reason in err.
+ */
+bool platform_check_dtb(const void *fdt, size_t size, char *err,
+			size_t err_len);
+
+/*
  * Collect the CPUs of the device tree, the boot CPU (boot_hwid) first.
  * Returns false with a message in err when the tree has no usable /cpus.
  */
