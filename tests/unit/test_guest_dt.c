@@ -577,6 +577,43 @@ TEST(unterminated_memreserve_rejected)
 	free(src);
 }
 
+/* What boot/ checks before any reader sees a tree (platform_check_dtb). */
+TEST(check_dtb_accepts_a_sound_tree)
+{
+	struct src_opts o = {0};
+	void *src = build_src(&o);
+
+	EXPECT_TRUE(platform_check_dtb(src, SRC_SIZE, err, sizeof(err)));
+	EXPECT_FALSE(platform_check_dtb(src, fdt_totalsize(src) - 1, err,
+					sizeof(err)));
+	EXPECT_STREQ("truncated", err);
+	free(src);
+}
+
+TEST(check_dtb_rejects_misaligned_blocks)
+{
+	struct src_opts o = {0};
+	char *src = build_src(&o);
+	uint32_t off = fdt_off_dt_struct(src);
+
+	/* The structure block moved up by two bytes: fdt32_t loads misalign. */
+	memmove(src + off + 2, src + off, fdt_size_dt_struct(src));
+	fdt_set_off_dt_struct(src, off + 2);
+	EXPECT_FALSE(platform_check_dtb(src, SRC_SIZE, err, sizeof(err)));
+	EXPECT_CONTAINS(err, "misaligned blocks");
+	free(src);
+}
+
+TEST(check_dtb_rejects_a_broken_structure)
+{
+	struct src_opts o = {0};
+	void *src = build_src(&o);
+
+	fdt_set_size_dt_struct(src, 4);
+	EXPECT_FALSE(platform_check_dtb(src, SRC_SIZE, err, sizeof(err)));
+	free(src);
+}
+
 TEST(guest_tree_no_memreserve)
 {
 	struct src_opts o = {0};
