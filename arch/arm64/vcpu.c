@@ -154,7 +154,15 @@ void arch_vcpu_restore_full(struct vcpu *vcpu)
 		if (el1_regs[i].read() != vcpu->arch.sysregs[i])
 			el1_regs[i].write(vcpu->arch.sysregs[i]);
 	}
-	fpsimd_restore(&vcpu->arch.fpsimd);
+	/*
+	 * The same for V0-V31: a write to a V register zeroes the rest of
+	 * the SVE Z register it is part of, so rewriting unchanged values
+	 * would wipe the guest's SVE state at every debugger stop.
+	 */
+	struct arch_fpsimd live;
+	fpsimd_save(&live);
+	if (memcmp(&live, &vcpu->arch.fpsimd, sizeof(live)) != 0)
+		fpsimd_restore(&vcpu->arch.fpsimd);
 	isb();
 }
 
