@@ -213,6 +213,19 @@ void gic_set_active(uint32_t intid, bool active)
 	write_bit(GICD_ISACTIVER, GICD_ICACTIVER, intid, active);
 }
 
+void gic_set_active_on(uint32_t cpu, uint32_t intid, bool active)
+{
+	write_bit_of(cpu, GICD_ISACTIVER, GICD_ICACTIVER, intid, active);
+}
+
+uint32_t gic_pending_word_on(uint32_t cpu, uint32_t first)
+{
+	uint64_t base = bank_base_of(cpu, first);
+	if (base == 0 || first >= nr_irqs)
+		return 0;
+	return rd32(base + GICD_ISPENDR + (first / 32) * 4);
+}
+
 void gic_set_level_triggered(uint32_t intid, bool level)
 {
 	uint64_t base = bank_base(intid), reg;

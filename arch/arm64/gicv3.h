@@ -44,6 +44,14 @@ void gic_enable_on(uint32_t cpu, uint32_t intid, bool enable);
 void gic_set_pending_on(uint32_t cpu, uint32_t intid, bool pending);
 void gic_set_pending(uint32_t intid, bool pending);
 void gic_set_active(uint32_t intid, bool active);
+void gic_set_active_on(uint32_t cpu, uint32_t intid, bool active);
+/*
+ * GIC*_ISPENDR word holding INTIDs first..first+31 (first a multiple of
+ * 32) as CPU cpu's redistributor (private ones) or the distributor sees
+ * them: for a level-sensitive interrupt, the line's level OR-ed with the
+ * software-set latch; 0 for a CPU whose redistributor is not set up.
+ */
+uint32_t gic_pending_word_on(uint32_t cpu, uint32_t first);
 /* Route an SPI to the CPU with hardware id hwid. */
 void gic_route_spi(uint32_t intid, uint64_t hwid);
 void gic_set_level_triggered(uint32_t intid, bool level);

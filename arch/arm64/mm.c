@@ -16,6 +16,7 @@
 #include <vigil/pool.h>
 
 #include "cpu.h"
+#include "cpufeatures.h"
 #include "debug.h"
 #include "pgtable.h"
 #include "regs.h"
@@ -119,6 +120,7 @@ void arch_mm_init(const struct boot_info *info)
 	write_vbar_el2((uint64_t)(uintptr_t)el2_vectors);
 	isb();
 	sysreg_trap_check_table();
+	cpu_features_log();
 	debug_init();
 	log_debug("EL2 page tables installed (%u-bit PA)", bits);
 }

@@ -79,11 +79,13 @@
 #define HCR_BSU_IS B(10)
 #define HCR_TWI B(13)
 #define HCR_TWE B(14)
+#define HCR_TID3 B(18)
 #define HCR_TSC B(19)
 #define HCR_TACR B(21)
 #define HCR_RW B(31)
 #define HCR_APK B(40)
 #define HCR_API B(41)
+#define HCR_ATA B(56)
 
 /* SPSR / PSTATE */
 #define PSR_MODE_MASK 0x1f
@@ -99,6 +101,7 @@
 #define PSR_SSBS B(12)
 #define PSR_SS B(21) /* software step: active-not-pending */
 #define PSR_PAN B(22)
+#define PSR_TCO B(25) /* tag check override (MTE) */
 
 /* SCTLR_EL1 */
 #define SCTLR_EL1_RES1 (B(11) | B(20) | B(22) | B(23) | B(28) | B(29))
@@ -118,6 +121,8 @@
 #define CPTR_EL2_RES1 (0xffUL | B(9) | B(13))
 #define CPTR_EL2_TZ B(8)
 #define CPTR_EL2_TSM B(12)
+#define CPTR_EL2_TTA B(20)
+#define CPTR_EL2_TAM B(30)
 
 /* CNTHCTL_EL2 (non-VHE): let EL1 use the physical counter and timer. */
 #define CNTHCTL_EL1PCTEN B(0)

@@ -9,6 +9,7 @@
 #include <vigil/panic.h>
 #include <vigil/vm.h>
 
+#include "cpufeatures.h"
 #include "debug.h"
 #include "exceptions.h"
 #include "regs.h"
@@ -39,6 +40,8 @@ static bool access_actlr(struct vcpu *vcpu, const struct sysreg_trap *r,
 	{SYS_ENC(2, 0, 0, n, 7), "DBGWCR" #n "_EL1", debug_access, 0}
 #define DBG(op1, crn, crm, op2, name, reset) \
 	{SYS_ENC(2, op1, crn, crm, op2), name, debug_access, reset}
+#define ID(crm, op2, name) \
+	{SYS_ENC(3, 0, 0, crm, op2), name, cpu_features_access, 0}
 
 /* Sorted by encoding: checked at start-up by sysreg_trap_check_table(). */
 static const struct sysreg_trap sysreg_table[] = {
@@ -74,6 +77,35 @@ static const struct sysreg_trap sysreg_table[] = {
 	DBG(3, 0, 1, 0, "MDCCSR_EL0", 0),
 	DBG(3, 0, 4, 0, "DBGDTR_EL0", 0),
 	DBG(3, 0, 5, 0, "DBGDTRRX_EL0", 0), /* DBGDTRTX_EL0 when written */
+	/* ID registers (HCR_EL2.TID3): the whole ID space, reserved included. */
+	ID(1, 0, "ID_PFR0_EL1"), ID(1, 1, "ID_PFR1_EL1"),
+	ID(1, 2, "ID_DFR0_EL1"), ID(1, 3, "ID_AFR0_EL1"),
+	ID(1, 4, "ID_MMFR0_EL1"), ID(1, 5, "ID_MMFR1_EL1"),
+	ID(1, 6, "ID_MMFR2_EL1"), ID(1, 7, "ID_MMFR3_EL1"),
+	ID(2, 0, "ID_ISAR0_EL1"), ID(2, 1, "ID_ISAR1_EL1"),
+	ID(2, 2, "ID_ISAR2_EL1"), ID(2, 3, "ID_ISAR3_EL1"),
+	ID(2, 4, "ID_ISAR4_EL1"), ID(2, 5, "ID_ISAR5_EL1"),
+	ID(2, 6, "ID_MMFR4_EL1"), ID(2, 7, "ID_ISAR6_EL1"),
+	ID(3, 0, "MVFR0_EL1"), ID(3, 1, "MVFR1_EL1"),
+	ID(3, 2, "MVFR2_EL1"), ID(3, 3, "ID reserved 3 3"),
+	ID(3, 4, "ID_PFR2_EL1"), ID(3, 5, "ID_DFR1_EL1"),
+	ID(3, 6, "ID_MMFR5_EL1"), ID(3, 7, "ID reserved 3 7"),
+	ID(4, 0, "ID_AA64PFR0_EL1"), ID(4, 1, "ID_AA64PFR1_EL1"),
+	ID(4, 2, "ID_AA64PFR2_EL1"), ID(4, 3, "ID reserved 4 3"),
+	ID(4, 4, "ID_AA64ZFR0_EL1"), ID(4, 5, "ID_AA64SMFR0_EL1"),
+	ID(4, 6, "ID reserved 4 6"), ID(4, 7, "ID reserved 4 7"),
+	ID(5, 0, "ID_AA64DFR0_EL1"), ID(5, 1, "ID_AA64DFR1_EL1"),
+	ID(5, 2, "ID reserved 5 2"), ID(5, 3, "ID reserved 5 3"),
+	ID(5, 4, "ID_AA64AFR0_EL1"), ID(5, 5, "ID_AA64AFR1_EL1"),
+	ID(5, 6, "ID reserved 5 6"), ID(5, 7, "ID reserved 5 7"),
+	ID(6, 0, "ID_AA64ISAR0_EL1"), ID(6, 1, "ID_AA64ISAR1_EL1"),
+	ID(6, 2, "ID_AA64ISAR2_EL1"), ID(6, 3, "ID reserved 6 3"),
+	ID(6, 4, "ID reserved 6 4"), ID(6, 5, "ID reserved 6 5"),
+	ID(6, 6, "ID reserved 6 6"), ID(6, 7, "ID reserved 6 7"),
+	ID(7, 0, "ID_AA64MMFR0_EL1"), ID(7, 1, "ID_AA64MMFR1_EL1"),
+	ID(7, 2, "ID_AA64MMFR2_EL1"), ID(7, 3, "ID_AA64MMFR3_EL1"),
+	ID(7, 4, "ID_AA64MMFR4_EL1"), ID(7, 5, "ID reserved 7 5"),
+	ID(7, 6, "ID reserved 7 6"), ID(7, 7, "ID reserved 7 7"),
 	{SYS_ENC(3, 0, 1, 0, 1), "ACTLR_EL1", access_actlr, 0},
 	/* SGIs: written at EL1, trapped by HCR_EL2.IMO/FMO. */
 	{SYS_ENC(3, 0, 12, 11, 5), "ICC_SGI1R_EL1", vgic_sgi_access, 0},

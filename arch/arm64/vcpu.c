@@ -9,6 +9,7 @@
 #include <vigil/vm.h>
 
 #include "cpu.h"
+#include "cpufeatures.h"
 #include "debug.h"
 #include "regs.h"
 #include "sysreg.h"
@@ -62,35 +63,26 @@ static bool has_feature(uint64_t idreg, unsigned int hi, unsigned int lo)
 void arch_vcpu_init(struct vcpu *vcpu)
 {
 	struct cpu_data *cpu = this_cpu();
-	uint64_t isar1 = read_id_aa64isar1_el1();
 	uint64_t pfr0 = read_id_aa64pfr0_el1();
-	uint64_t pfr1 = read_id_aa64pfr1_el1();
-	uint64_t cptr = CPTR_EL2_RES1;
 	uint64_t hcr = HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO |
 		       HCR_BSU_IS | HCR_TSC | HCR_TACR | HCR_RW;
 
 	cpu->vcpu = vcpu;
 	vcpu->arch.regs = (struct arch_regs *)(uintptr_t)cpu->stack_top;
 
-	/* Pointer authentication (APA/API/GPA/GPI): keys belong to the guest. */
-	if (has_feature(isar1, 7, 4) || has_feature(isar1, 11, 8) ||
-	    has_feature(isar1, 27, 24) || has_feature(isar1, 31, 28))
-		hcr |= HCR_APK | HCR_API;
+	/*
+	 * What the guest is given of the CPU and what is hidden from it
+	 * (cpufeatures.c): ID register reads trapped, pointer authentication
+	 * keys and MTE tags the guest's, SME and AMU trapped.
+	 */
+	hcr |= cpu_features_hcr();
 	vcpu->arch.hcr_el2 = hcr;
 	write_hcr_el2(hcr);
 
-	/* SVE and SME state belong to the guest too, at full length. */
-	if (has_feature(pfr0, 35, 32)) {
+	/* SVE state belongs to the guest too, at full length. */
+	if (has_feature(pfr0, 35, 32))
 		write_zcr_el2(0xf);
-	} else {
-		cptr |= CPTR_EL2_TZ;
-	}
-	if (has_feature(pfr1, 27, 24)) {
-		write_smcr_el2(0xf);
-	} else {
-		cptr |= CPTR_EL2_TSM;
-	}
-	write_cptr_el2(cptr);
+	write_cptr_el2(cpu_features_cptr());
 
 	/* Debug traps and the guest's share of the PMU (debug.c). */
 	vcpu->arch.mdcr_el2 = debug_mdcr(vcpu);
@@ -154,7 +146,15 @@ void arch_vcpu_restore_full(struct vcpu *vcpu)
 		if (el1_regs[i].read() != vcpu->arch.sysregs[i])
 			el1_regs[i].write(vcpu->arch.sysregs[i]);
 	}
-	fpsimd_restore(&vcpu->arch.fpsimd);
+	/*
+	 * The same for V0-V31: a write to a V register zeroes the rest of
+	 * the SVE Z register it is part of, so rewriting unchanged values
+	 * would wipe the guest's SVE state at every debugger stop.
+	 */
+	struct arch_fpsimd live;
+	fpsimd_save(&live);
+	if (memcmp(&live, &vcpu->arch.fpsimd, sizeof(live)) != 0)
+		fpsimd_restore(&vcpu->arch.fpsimd);
 	isb();
 }
 
@@ -216,6 +216,9 @@ void vcpu_inject_sync(struct vcpu *vcpu, uint64_t esr, uint64_t far,
 	if (has_feature(read_id_aa64pfr1_el1(), 7, 4) &&
 	    (sctlr & SCTLR_EL1_DSSBS))
 		newstate |= PSR_SSBS;
+	/* Tag checks are off on exception entry (FEAT_MTE: TCO = 1). */
+	if (cpu_features_has_mte())
+		newstate |= PSR_TCO;
 
 	write_elr_el1(regs->pc);
 	write_spsr_el1(debug_guest_pstate(vcpu, pstate));

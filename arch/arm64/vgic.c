@@ -24,9 +24,11 @@
  * Interrupts of devices the guest owns, and its timers, are forwarded with
  * the list register's HW bit: vigil only drops the physical priority, and
  * the guest's deactivation of the virtual interrupt deactivates the
- * physical one. Interrupts vigil owns (its timer, the kick SGI, the UART)
- * are never visible to the guest; the emulated UART has its own virtual
- * line, driven by arch_virq_set_level().
+ * physical one. The pending state the guest reads of them includes the
+ * physical one, a level-sensitive line's level (read_bits). Interrupts
+ * vigil owns (its timer, the kick SGI, the UART) are never visible to the
+ * guest; the emulated UART has its own virtual line, driven by
+ * arch_virq_set_level().
  *
  * One lock covers all of it: interrupt traffic is light next to the cost
  * of the trap that carries it.
@@ -421,9 +423,38 @@ static void wait_synced(int v, uint64_t seq)
 enum bitop { OP_ENABLE, OP_DISABLE, OP_SETPEND, OP_CLRPEND, OP_SETACT,
 	     OP_CLRACT, OP_GROUP };
 
+/*
+ * The pending state of a forwarded interrupt is its software state (what
+ * vigil took at EL2 and has not delivered yet, or what the guest set with
+ * ISPENDR) OR-ed with the physical interrupt's pending state, read from
+ * the GIC that owns it. The GIC keeps an interrupt's pending state
+ * whatever its enable: disabling only stops it being forwarded to a CPU
+ * interface (IHI 0069 4.7.1 and 4.7.3; GICD_ICENABLER does not change the
+ * state). For a level-sensitive interrupt that state follows the line
+ * (4.1.2): pending while the signal is asserted, and a write to
+ * GIC*_ICPENDR has no effect on an interrupt pending because its signal
+ * is asserted (the GICR_ICPENDR0 description) - it is "immediately
+ * pending again". A timer's output is such a line (CNT*_CTL: ENABLE,
+ * ISTATUS, not IMASK).
+ *
+ * vigil disables the physical interrupt while the guest has the virtual
+ * one disabled (so a line the guest does not want never storms EL2), and
+ * does not latch anything then: the physical GIC holds the line's state,
+ * and the guest reads it here, for its own redistributor, another vCPU's
+ * or the distributor alike. Enabled again, a still-asserted line fires
+ * at EL2 and is forwarded as usual, once; a line that dropped meanwhile
+ * (the guest masked its timer) leaves nothing pending, as on hardware.
+ * Latching the line in software while the physical interrupt stays
+ * enabled would instead keep a stale pending state after the line
+ * dropped (kvm-unit-tests' timer test checks exactly that).
+ */
 static uint64_t read_bits(uint32_t vcpu, uint32_t first, enum bitop op)
 {
 	uint64_t v = 0;
+	uint32_t line = 0;
+
+	if (op == OP_SETPEND || op == OP_CLRPEND)
+		line = gic_pending_word_on(vcpu, first);
 	for (uint32_t i = 0; i < 32; i++) {
 		struct virq *irq = virq_of(vcpu, first + i);
 		if (irq == NULL)
@@ -431,7 +462,10 @@ static uint64_t read_bits(uint32_t vcpu, uint32_t first, enum bitop op)
 		bool bit;
 		switch (op) {
 		case OP_ENABLE: case OP_DISABLE: bit = irq->enabled; break;
-		case OP_SETPEND: case OP_CLRPEND: bit = irq->pending; break;
+		case OP_SETPEND: case OP_CLRPEND:
+			bit = irq->pending || (is_forwarded(irq, first + i) &&
+					       ((line >> i) & 1));
+			break;
 		case OP_SETACT: case OP_CLRACT: bit = irq->active; break;
 		default: bit = irq->group1; break;
 		}
@@ -480,8 +514,9 @@ static int write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
 			break;
 		case OP_CLRPEND:
 			set_pending(vcpu, intid, false);
-			if (fwd && intid >= GIC_NR_PRIVATE)
-				gic_set_pending(intid, false);
+			/* The physical latch; an asserted line stays pending. */
+			if (fwd)
+				gic_set_pending_on(t, intid, false);
 			if (irq->in_lr) {
 				irq->drop_lr_pending = 1;
 				recall = recall_from_lr(irq);
@@ -494,8 +529,15 @@ static int write_bits(uint32_t vcpu, uint32_t first, enum bitop op,
 		case OP_CLRACT:
 			irq->active = 0;
 			update_ap(t, intid, irq);
-			if (fwd && irq->hw && intid >= GIC_NR_PRIVATE)
-				gic_set_active(intid, false);
+			/*
+			 * The physical interrupt stays active for as long as
+			 * the guest has the virtual one (HW bit): deactivated
+			 * here rather than through a list register, it must
+			 * be deactivated too, or it never fires again. Timer
+			 * PPIs included, in their CPU's redistributor.
+			 */
+			if (fwd && irq->hw)
+				gic_set_active_on(t, intid, false);
 			break;
 		default:
 			break;
@@ -846,8 +888,15 @@ void vgic_vcpu_reset(struct vcpu *vcpu)
 	write_ich_ap0r0(0);
 	write_ich_ap1r0(0);
 	write_ich_hcr(ICH_HCR_EN);
+	/*
+	 * The virtual state is gone, so is any physical activation held for
+	 * it (a timer interrupt forwarded just before the guest's CPU_OFF):
+	 * left active, the timer would never fire again after the reset.
+	 */
 	gic_enable(GIC_PPI_VIRT_TIMER, false);
 	gic_enable(GIC_PPI_PHYS_TIMER, false);
+	gic_set_active(GIC_PPI_VIRT_TIMER, false);
+	gic_set_active(GIC_PPI_PHYS_TIMER, false);
 	isb();
 }
 

@@ -26,7 +26,12 @@
  *    again and again;
  *  - the virtual timer (PPI 27) and the EL1 physical timer (PPI 30) on
  *    every CPU: taken once, at or after CVAL, and well before the 1 s
- *    backstop timer (a lost interrupt only arrives with the backstop).
+ *    backstop timer (a lost interrupt only arrives with the backstop);
+ *  - each timer fired with its PPI disabled at the redistributor: reads
+ *    pending (from its own CPU and from CPU 0), stays pending through
+ *    GICR_ICPENDR0 while the line is asserted, taken once when enabled,
+ *    not pending once masked at the timer; deactivated by GICR_ICACTIVER0
+ *    after an EOImode 1 priority drop, it fires again.
  */
 #include "gicv3.h"
 
@@ -73,6 +78,9 @@ struct cpu_irqs {
 	/* Preemption: on taking @nest_on, send the SGIs in @nest_sgis to
 	 * self, unmask for a while, and count what came in meanwhile. */
 	volatile u32 nest_on, nest_sgis, nest_ms, nested;
+	/* EOImode 1 (ICC_CTLR_EL1): the handler only drops the priority of
+	 * @leave_active and deactivates everything else with ICC_DIR_EL1. */
+	volatile u32 eoimode1, leave_active;
 };
 
 static struct cpu_irqs irqs[MAX_CPUS];
@@ -138,6 +146,8 @@ static void reset_irqs(unsigned cpu)
 	s->sample_intid = INTID_SPURIOUS;
 	s->sampled = 0;
 	s->nest_on = INTID_SPURIOUS;
+	s->eoimode1 = 0;
+	s->leave_active = INTID_SPURIOUS;
 	dmb_sy();
 }
 
@@ -295,6 +305,8 @@ static bool irq_hook(struct exception_frame *frame, u64 slot)
 		s->other++;
 	dmb_sy();
 	write_sysreg(S3_0_C12_C12_1, iar);	/* ICC_EOIR1_EL1 */
+	if (s->eoimode1 && intid != s->leave_active)
+		write_sysreg(S3_0_C12_C11_1, iar);	/* ICC_DIR_EL1 */
 	isb();
 	return true;
 }
@@ -671,12 +683,15 @@ static void test_preemption(void)
 
 /* ---- Secondary CPUs and their commands ----------------------------------- */
 
-enum command { CMD_NONE, CMD_SGI, CMD_TIMERS, CMD_MASK, CMD_UNMASK };
+enum command { CMD_NONE, CMD_SGI, CMD_TIMERS, CMD_MASK, CMD_UNMASK, CMD_TIMER_ASSERT,
+	       CMD_TIMER_OFF };
 
 static volatile u32 ready[MAX_CPUS], cmd[MAX_CPUS], cmd_seq[MAX_CPUS], done_seq[MAX_CPUS];
 static volatile u64 cmd_arg[MAX_CPUS];
 
 static void test_timers(void);
+static void timer_assert_disabled(bool virt);
+static void timer_off(bool virt);
 
 static bool run_on(unsigned cpu, enum command c, u64 arg)
 {
@@ -728,6 +743,11 @@ void secondary_main(unsigned cpu)
 			masked = true;
 		} else if (cmd[cpu] == CMD_UNMASK) {
 			masked = false;
+		} else if (cmd[cpu] == CMD_TIMER_ASSERT) {
+			timer_assert_disabled(cmd_arg[cpu]);
+		} else if (cmd[cpu] == CMD_TIMER_OFF) {
+			timer_off(true);
+			timer_off(false);
 		}
 		if (masked)
 			irqs_mask();
@@ -1040,10 +1060,172 @@ static void test_timer(bool virt)
 		   (s64)(at - cval) * 1000000 / (s64)freq);
 }
 
+#define CNT_CTL_ENABLE		1UL
+#define CNT_CTL_IMASK		2UL
+#define CNT_CTL_ISTATUS		4UL
+
+static u64 timer_ctl(bool virt)
+{
+	isb();
+	return virt ? read_sysreg(cntv_ctl_el0) : read_sysreg(cntp_ctl_el0);
+}
+
+/* Program the timer 1 ms ahead and wait until its condition is met. */
+static bool timer_fire(bool virt)
+{
+	u64 deadline = deadline_after_ms(TAKE_TIMEOUT_MS);
+
+	timer_write(virt, (virt ? cntvct() : cntpct()) + freq / 1000, CNT_CTL_ENABLE);
+	while (!(timer_ctl(virt) & CNT_CTL_ISTATUS))
+		if (deadline_passed(deadline))
+			return false;
+	return true;
+}
+
+/*
+ * The check of kvm-unit-tests' timer test ("interrupt signal pending"),
+ * and what follows from it.  The timer's output is a level-sensitive
+ * PPI; the GIC keeps an interrupt's pending state whatever its enable,
+ * and for a level-sensitive one that state follows the line (IHI 0069
+ * 4.1.2, 4.7; GICR_ICPENDR0: a clear has no effect on a line still
+ * asserted).  So: disabled at the redistributor, the fired timer reads
+ * pending; ICPENDR0 does not change that; re-enabled, it is taken once;
+ * masked at the timer instead (CNT*_CTL.IMASK), it is no longer pending
+ * and never taken.  Then GICR_ICACTIVER0 deactivates the interrupt the
+ * handler left active (EOImode 1): the timer can fire again.
+ */
+static void test_timer_pending(bool virt)
+{
+	unsigned cpu = this_cpu();
+	struct cpu_irqs *s = &irqs[cpu];
+	u32 intid = virt ? PPI_VTIMER : PPI_PTIMER;
+	const char *name = virt ? "virtual timer (ppi 27)" : "el1 physical timer (ppi 30)";
+	u64 ctl;
+
+	irqs_mask();
+	timer_off(true);
+	timer_off(false);
+	reset_irqs(cpu);
+	irq_quiesce(cpu, intid, PRIO_MID);
+	CHECK_EQ(0, irq_bit(cpu, GICD_ISPENDR, intid),
+		 "cpu%u %s disabled, timer off: gicr_ispendr0 reads 0", cpu, name);
+	if (!CHECK(timer_fire(virt), "cpu%u %s disabled at the gicr: cnt_ctl.istatus set",
+		   cpu, name))
+		goto out;
+	CHECK(irq_bit(cpu, GICD_ISPENDR, intid) && irq_bit(cpu, GICD_ICPENDR, intid),
+	      "cpu%u %s disabled, timer fired: gicr_ispendr0 and gicr_icpendr0 read pending",
+	      cpu, name);
+	irq_set_bit(cpu, GICD_ICPENDR, intid);
+	CHECK_EQ(1, irq_bit(cpu, GICD_ISPENDR, intid),
+		 "cpu%u %s: gicr_icpendr0 while the timer asserts the line: still pending",
+		 cpu, name);
+	irq_window(QUIET_MS);
+	CHECK_EQ(0, s->count[intid], "cpu%u %s pending but disabled: not taken", cpu, name);
+
+	irq_enable(cpu, intid, true);
+	irqs_unmask();
+	wait_count(&s->count[intid], 1, TAKE_TIMEOUT_MS);
+	spin_ms(QUIET_MS);
+	irqs_mask();
+	ctl = virt ? s->vtimer_ctl : s->ptimer_ctl;
+	CHECK_EQ(1, s->count[intid], "cpu%u %s enabled again: taken exactly once", cpu, name);
+	CHECK_EQ(5, ctl & 7, "cpu%u %s enabled again: ctl in the handler enable=1 imask=0"
+		 " istatus=1", cpu, name);
+	CHECK_EQ(0, irq_bit(cpu, GICD_ISPENDR, intid),
+		 "cpu%u %s turned off by the handler: gicr_ispendr0 reads 0", cpu, name);
+
+	irq_enable(cpu, intid, false);
+	reset_irqs(cpu);
+	if (!timer_fire(virt))
+		report_fail("cpu%u %s: cnt_ctl.istatus never set", cpu, name);
+	CHECK_EQ(1, irq_bit(cpu, GICD_ISPENDR, intid),
+		 "cpu%u %s disabled, fired again: gicr_ispendr0 reads pending", cpu, name);
+	if (virt)
+		write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE | CNT_CTL_IMASK);
+	else
+		write_sysreg(cntp_ctl_el0, CNT_CTL_ENABLE | CNT_CTL_IMASK);
+	isb();
+	CHECK_EQ(0, irq_bit(cpu, GICD_ISPENDR, intid),
+		 "cpu%u %s masked at the timer (imask): the line dropped, gicr_ispendr0 reads 0",
+		 cpu, name);
+	irq_enable(cpu, intid, true);
+	irq_window(QUIET_MS);
+	CHECK_EQ(0, s->count[intid], "cpu%u %s masked at the timer, then enabled: not taken",
+		 cpu, name);
+
+	timer_off(virt);
+	reset_irqs(cpu);
+	s->eoimode1 = 1;
+	s->leave_active = intid;
+	dmb_sy();
+	write_sysreg(S3_0_C12_C12_4, 2);		/* ICC_CTLR_EL1.EOImode */
+	isb();
+	timer_fire(virt);
+	irqs_unmask();
+	wait_count(&s->count[intid], 1, TAKE_TIMEOUT_MS);
+	irqs_mask();
+	CHECK(s->count[intid] == 1 && irq_bit(cpu, GICD_ISACTIVER, intid),
+	      "cpu%u %s eoimode 1, only priority-dropped: taken, gicr_isactiver0 reads 1",
+	      cpu, name);
+	irq_set_bit(cpu, GICD_ICACTIVER, intid);
+	CHECK_EQ(0, irq_bit(cpu, GICD_ISACTIVER, intid),
+		 "cpu%u %s after gicr_icactiver0: gicr_isactiver0 reads 0", cpu, name);
+	s->leave_active = INTID_SPURIOUS;
+	dmb_sy();
+	timer_fire(virt);
+	irqs_unmask();
+	wait_count(&s->count[intid], 2, TAKE_TIMEOUT_MS);
+	spin_ms(QUIET_MS);
+	irqs_mask();
+	CHECK_EQ(2, s->count[intid], "cpu%u %s deactivated by gicr_icactiver0: fires again,"
+		 " taken once more", cpu, name);
+	CHECK_EQ(0, s->other + s->spurious, "cpu%u %s: no other interrupt and no spurious one",
+		 cpu, name);
+	write_sysreg(S3_0_C12_C12_4, 0);		/* EOImode 0 again */
+	isb();
+out:
+	timer_off(true);
+	timer_off(false);
+	reset_irqs(cpu);
+	irq_quiesce(cpu, intid, PRIO_DEFAULT);
+}
+
+/* This CPU's timer fired, its PPI disabled (left so for CMD_TIMER_OFF). */
+static void timer_assert_disabled(bool virt)
+{
+	unsigned cpu = this_cpu();
+
+	timer_off(true);
+	timer_off(false);
+	irq_quiesce(cpu, virt ? PPI_VTIMER : PPI_PTIMER, PRIO_DEFAULT);
+	if (!timer_fire(virt))
+		report_fail("cpu%u %s timer: cnt_ctl.istatus never set", cpu, virt ? "virtual"
+			    : "el1 physical");
+}
+
+/* Another CPU's redistributor shows its timer's line too. */
+static void test_timer_pending_remote(unsigned t)
+{
+	for (int virt = 1; virt >= 0; virt--) {
+		u32 intid = virt ? PPI_VTIMER : PPI_PTIMER;
+
+		if (!run_on(t, CMD_TIMER_ASSERT, virt))
+			return;
+		CHECK_EQ(1, irq_bit(t, GICD_ISPENDR, intid), "cpu%u's ppi %u disabled, its timer"
+			 " fired: cpu0 reads it pending in cpu%u's gicr_ispendr0", t, intid, t);
+		if (!run_on(t, CMD_TIMER_OFF, 0))
+			return;
+		CHECK_EQ(0, irq_bit(t, GICD_ISPENDR, intid), "cpu%u's timer off again: cpu0"
+			 " reads ppi %u not pending in cpu%u's gicr_ispendr0", t, intid, t);
+	}
+}
+
 static void test_timers(void)
 {
 	test_timer(true);
 	test_timer(false);
+	test_timer_pending(true);
+	test_timer_pending(false);
 }
 
 /* ---- Main ---------------------------------------------------------------- */
@@ -1118,6 +1300,8 @@ void guest_main(void)
 	test_timers();
 	for (unsigned cpu = 1; cpu < n; cpu++)
 		run_on(cpu, CMD_TIMERS, 0);
+	for (unsigned cpu = 1; cpu < n; cpu++)
+		test_timer_pending_remote(cpu);
 
 	irqs_mask();
 	CHECK_EQ(0, irqs[0].other + irqs[0].spurious, "cpu0: no unexpected or spurious interrupt");

@@ -81,12 +81,14 @@ linux_gdb_session() {
 		> "$4/gdb.log" 2>&1
 }
 
-# boot CPU SMP [STDIN_FILE]: run until QEMU exits; sets $rc.
+# boot CPU SMP [STDIN_FILE [QEMU_ARGS...]]: run until QEMU exits; sets
+# $rc. QEMU_ARGS go to QEMU itself (after tools/qemu.sh's "--").
 boot() {
 	local cpu=$1 smp=$2 input=${3:-/dev/null}
+	shift $(($# < 3 ? $# : 3))
 	rc=0
 	"$ROOT/tools/qemu.sh" -c "$cpu" -s "$smp" -t "$QEMU_TIMEOUT" \
-		"$case_dir/esp" < "$input" > "$case_log" 2>&1 || rc=$?
+		"$case_dir/esp" -- "$@" < "$input" > "$case_log" 2>&1 || rc=$?
 	tr -d '\r' < "$case_log" > "$case_log.txt"
 	if [ "$rc" = 124 ]; then
 		fail "timed out after ${QEMU_TIMEOUT}s"
