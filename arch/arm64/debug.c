@@ -27,6 +27,8 @@ enum debug_state {
 #define MDCR_TDA B(9)
 #define MDCR_TDOSA B(10)
 #define MDCR_TDRA B(11)
+#define MDCR_TPMS B(14) /* SPE's EL1 registers (FEAT_SPE) */
+#define MDCR_TTRF B(19) /* TRFCR_EL1 (FEAT_TRF) */
 
 /* MDSCR_EL1 bits the guest can set through the system-register interface. */
 #define MDSCR_SS B(0)
@@ -78,7 +80,8 @@ enum debug_state {
 #define MDCCINT_MASK (B(29) | B(30))
 
 static unsigned int nr_brps, nr_wrps;
-static uint64_t mdcr_hpmn;
+/* MDCR_EL2 bits of every state: the counters, and the hidden features. */
+static uint64_t mdcr_base;
 
 unsigned int debug_nr_brps(void) { return nr_brps; }
 unsigned int debug_nr_wrps(void) { return nr_wrps; }
@@ -95,7 +98,16 @@ void debug_init(void)
 	if (nr_wrps > DEBUG_MAX_WRPS)
 		nr_wrps = DEBUG_MAX_WRPS;
 	/* The guest gets every performance counter. */
-	mdcr_hpmn = field_get(read_pmcr_el0(), 15, 11) & MDCR_HPMN_MASK;
+	mdcr_base = field_get(read_pmcr_el0(), 15, 11) & MDCR_HPMN_MASK;
+	/*
+	 * SPE and trace filtering are hidden from the guest (cpufeatures.c):
+	 * their EL1 registers trap, and the trap injects UNDEF, as an
+	 * absent feature's registers would.
+	 */
+	if (field_get(dfr0, 35, 32))
+		mdcr_base |= MDCR_TPMS;
+	if (field_get(dfr0, 43, 40))
+		mdcr_base |= MDCR_TTRF;
 }
 
 /*
@@ -203,10 +215,10 @@ uint64_t debug_mdcr(const struct vcpu *vcpu)
 	const struct arch_debug *d = &vcpu->arch.debug;
 
 	if (d->host_owned)
-		return mdcr_hpmn | MDCR_TDE | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+		return mdcr_base | MDCR_TDE | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
 	if (d->state == DEBUG_DIRTY)
-		return mdcr_hpmn | MDCR_TDOSA;
-	return mdcr_hpmn | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
+		return mdcr_base | MDCR_TDOSA;
+	return mdcr_base | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA;
 }
 
 static void update_mdcr(struct vcpu *vcpu)
