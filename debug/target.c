@@ -859,6 +859,25 @@ bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
 	return true;
 }
 
+/* Non-stop mode: not yet on this machine (QNonStop:1 is refused). */
+bool target_set_non_stop(bool on)
+{
+	return !on;
+}
+
+void target_stop_thread(unsigned int tid, enum target_stop_reason why)
+{
+	(void)tid;
+	(void)why;
+}
+
+bool target_thread_stopped(unsigned int tid)
+{
+	struct vcpu *vcpu = vcpu_of(tid);
+
+	return vcpu != NULL && vcpu_is_stopped(vcpu);
+}
+
 struct exit_wait {
 	uint64_t deadline_ns;
 };
