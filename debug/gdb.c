@@ -340,6 +340,14 @@ static void record_stop(const struct target_stop *st)
 	s.g_tid = s.last_stop.tid;
 }
 
+/* Every thread stays as it is, unless told otherwise. */
+static void resume_init(struct target_resume *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(r->action) / sizeof(r->action[0]); i++)
+		r->action[i] = ACT_STOP;
+}
+
 /* ---- Non-stop: the stop queue ---- */
 
 static void queue_clear(void)
@@ -348,14 +356,26 @@ static void queue_clear(void)
 	s.notifying = false;
 }
 
-/* Whether thread tid's stop waits in the queue, not yet sent to gdb. */
-static bool stop_unsent(unsigned int tid)
+/* Whether thread tid's stop is in the queue from index first on. */
+static bool stop_queued_from(unsigned int tid, unsigned int first)
 {
-	for (unsigned int i = s.notifying ? 1 : 0; i < s.queue_len; i++) {
+	for (unsigned int i = first; i < s.queue_len; i++) {
 		if (s.queue[i].tid == tid)
 			return true;
 	}
 	return false;
+}
+
+/* Not yet sent to gdb. */
+static bool stop_unsent(unsigned int tid)
+{
+	return stop_queued_from(tid, s.notifying ? 1 : 0);
+}
+
+/* Not yet acknowledged by gdb's vStopped (sent or not). */
+static bool stop_unacked(unsigned int tid)
+{
+	return stop_queued_from(tid, 0);
 }
 
 /*
@@ -458,13 +478,28 @@ static void handle_set_non_stop(struct rsp_cursor *c)
 	queue_clear();
 	reply("OK");
 	if (on) {
+		struct target_resume r;
+		unsigned int keep = valid_tid(s.last_stop.tid) ? s.last_stop.tid
+							       : 1;
+
 		/* What `?` reports until a thread stops for a reason. */
 		for (unsigned int t = 1; t <= MAX_THREADS; t++)
 			s.thread_stop[t - 1] = (struct target_stop){
 				.reason = STOP_SIGTRAP, .tid = t};
-		if (valid_tid(s.last_stop.tid) &&
-		    s.last_stop.reason != STOP_EXITED)
-			s.thread_stop[s.last_stop.tid - 1] = s.last_stop;
+		if (s.last_stop.reason != STOP_EXITED)
+			s.thread_stop[keep - 1] = s.last_stop;
+		/*
+		 * gdb connects in non-stop mode expecting at most one stopped
+		 * thread (gdb 13.1's remote.c asserts in
+		 * process_initial_stop_replies with two or more), and
+		 * non-stop is about leaving threads be: the thread the attach
+		 * reported stays stopped, the others run on.
+		 */
+		resume_init(&r);
+		for (unsigned int t = 1; t <= xfer_nr_threads(); t++)
+			r.action[t - 1] = t == keep ? ACT_STOP : ACT_CONTINUE;
+		r.resumed_tid = keep;
+		target_resume(&r);
 	} else {
 		/* All-stop again: every thread stops; packets wait for it. */
 		s.state = SESSION_ATTACHING;
@@ -476,16 +511,22 @@ static void handle_set_non_stop(struct rsp_cursor *c)
 /*
  * All-stop: the stop reply comes once the target stops. Non-stop: OK now,
  * the stops come as notifications; threads in halt (a bit per thread
- * id - 1: vCont;t) are asked to stop, and a thread whose stop gdb has not
- * been sent yet stays stopped, as gdb still believes it runs.
+ * id - 1: vCont;t) are asked to stop. A thread whose stop gdb has not been
+ * sent yet stays stopped, as gdb still believes it runs; so does one
+ * whose stop gdb has not acknowledged yet if only a wildcard action
+ * (bit in wild) covers it: gdb sends `vCont;c` when it believes every
+ * other thread runs, a thread it has just asked to stop included (as
+ * gdbserver does).
  */
-static void resume(struct target_resume *r, uint32_t halt)
+static void resume(struct target_resume *r, uint32_t halt, uint32_t wild)
 {
 	if (s.non_stop) {
 		for (unsigned int t = 1; t <= xfer_nr_threads(); t++) {
-			if (stop_unsent(t))
+			uint32_t bit = 1U << (t - 1);
+
+			if (stop_unsent(t) || ((wild & bit) && stop_unacked(t)))
 				r->action[t - 1] = ACT_STOP;
-			else if (halt & (1U << (t - 1)))
+			else if (halt & bit)
 				target_stop_thread(t, STOP_HALTED);
 		}
 		target_resume(r);
@@ -497,13 +538,6 @@ static void resume(struct target_resume *r, uint32_t halt)
 	target_resume(r);
 }
 
-static void resume_init(struct target_resume *r)
-{
-	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < sizeof(r->action) / sizeof(r->action[0]); i++)
-		r->action[i] = ACT_STOP;
-}
-
 /* c, s, C sig, S sig, each with an optional resume address. */
 static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 				 bool signal)
@@ -511,6 +545,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 	struct target_resume r;
 	unsigned int tid = current_c_thread();
 	uint64_t sig, addr = 0;
+	uint32_t wild = 0;
 	bool have_addr = false;
 
 	if (signal) {
@@ -545,6 +580,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 	} else {
 		for (unsigned int t = 1; t <= xfer_nr_threads(); t++)
 			r.action[t - 1] = ACT_CONTINUE;
+		wild = ~0U;
 	}
 	r.resumed_tid = tid;
 	if (have_addr) {
@@ -557,7 +593,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 			return;
 		}
 	}
-	resume(&r, 0);
+	resume(&r, 0, wild);
 }
 
 struct vcont_action {
@@ -615,7 +651,7 @@ static void handle_vcont(struct rsp_cursor *c)
 	struct target_resume r;
 	unsigned int nr = 0, nr_threads = xfer_nr_threads();
 	uint64_t start = 0, end = 0;
-	uint32_t halt = 0;
+	uint32_t halt = 0, wild = 0;
 	bool have_range = false, any_runs = false;
 
 	while (rsp_take_char(c, ';')) {
@@ -644,6 +680,8 @@ static void handle_vcont(struct rsp_cursor *c)
 				r.action[t - 1] = acts[i].act;
 				if (acts[i].act == ACT_STOP)
 					halt |= 1U << (t - 1);
+				if (acts[i].tid == TID_ALL)
+					wild |= 1U << (t - 1);
 				break;
 			}
 		}
@@ -660,7 +698,7 @@ static void handle_vcont(struct rsp_cursor *c)
 			r.resumed_tid = (unsigned int)acts[i].tid;
 	if (r.resumed_tid == 0)
 		r.resumed_tid = current_c_thread();
-	resume(&r, halt);
+	resume(&r, halt, wild);
 }
 
 /* ---- Registers ---- */

@@ -959,13 +959,20 @@ static const char *stop_notification(const char *head, unsigned int tid,
 	return notification(b);
 }
 
-/* A no-ack session in non-stop mode, every thread stopped. */
+/* A no-ack session in non-stop mode, every thread stopped: entering it
+ * lets thread 2 go, which then stops (SIGTRAP, as at an attach). */
 static void start_non_stop(void)
 {
 	start_noack();
 	pkt("QNonStop:1");
-	if (strcmp(sent(), frame("OK")) != 0 || !fake_target.non_stop)
+	if (strcmp(sent(), frame("OK")) != 0 || !fake_target.non_stop ||
+	    !fake_target.running[1])
 		test_abort("QNonStop:1: %s", sent());
+	target_fake_stop(STOP_SIGTRAP, 2, 0);
+	gdb_poll();
+	pkt("vStopped");
+	if (strcmp(sent(), frame("OK")) != 0 || fake_target.running[1])
+		test_abort("thread 2 did not stop: %s", sent());
 	clear_out();
 }
 
@@ -995,13 +1002,17 @@ TEST(non_stop_on_and_off)
 	pkt("QNonStop:1");
 	EXPECT_STREQ(frame("OK"), sent());
 	EXPECT_TRUE(fake_target.non_stop);
+	/* The thread the attach reported stays stopped, the others run. */
+	EXPECT_EQ(1, fake_target.resumes);
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+	EXPECT_FALSE(fake_target.running[0]);
+	EXPECT_TRUE(fake_target.running[1]);
 	pkt("QNonStop:1");
 	EXPECT_STREQ(frame("OK"), sent());
 	EXPECT_EQ(2, fake_target.set_non_stop_calls);
+	EXPECT_EQ(1, fake_target.resumes);
 
 	/* Back to all-stop: every thread stops first; `?` waits for it. */
-	pkt("vCont;c:2");
-	EXPECT_STREQ(frame("OK"), sent());
 	pkt("QNonStop:0");
 	EXPECT_STREQ(frame("OK"), sent());
 	EXPECT_FALSE(fake_target.non_stop);
@@ -1016,6 +1027,23 @@ TEST(non_stop_on_and_off)
 	target_fake_stop(STOP_SWBREAK, 1, 0);
 	gdb_poll();
 	EXPECT_CONTAINS(sent(), "$T05thread:1;swbreak:;");
+}
+
+TEST(non_stop_connect_reports_one_stopped_thread)
+{
+	/* What gdb sees when it connects: thread 2 (the attach stop was on
+	 * it) stopped, thread 1 running. */
+	start_noack();
+	pkt("vCont;c");
+	target_fake_stop(STOP_SWBREAK, 2, 0);
+	gdb_poll();
+	pkt("QNonStop:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	pkt("?");
+	EXPECT_STREQ(frame(stop_text("T05", 2, "swbreak:;")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
 }
 
 TEST(non_stop_question_reports_every_stopped_thread)
@@ -1120,8 +1148,8 @@ TEST(non_stop_stop_not_yet_sent_keeps_its_thread_stopped)
 	target_fake_stop(STOP_SWBREAK, 1, 0);
 	target_fake_stop(STOP_SWBREAK, 2, 0);
 	gdb_poll();
-	/* gdb has thread 1's stop, not 2's: continuing all resumes 1 only. */
-	pkt("vCont;c");
+	/* gdb has thread 1's stop, not 2's: even named, 2 stays stopped. */
+	pkt("vCont;c:1;c:2");
 	EXPECT_STREQ(frame("OK"), sent());
 	expect_actions(ACT_CONTINUE, ACT_STOP);
 	pkt("vStopped");
@@ -1131,6 +1159,27 @@ TEST(non_stop_stop_not_yet_sent_keeps_its_thread_stopped)
 	/* Sent now: 2 may go. */
 	pkt("vCont;c:2");
 	expect_actions(ACT_STOP, ACT_CONTINUE);
+}
+
+TEST(non_stop_wildcard_leaves_unacknowledged_stops_stopped)
+{
+	start_non_stop();
+	pkt("vCont;c:2");
+	/* gdb asks thread 2 to stop; its stop is sent, not yet acked, when
+	 * gdb (believing 2 still runs) continues "all": 2 stays stopped. */
+	pkt("vCont;t:2");
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T00", 2, ""), sent());
+	pkt("vCont;c");
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	EXPECT_FALSE(fake_target.running[1]);
+	/* Named explicitly, it goes (gdb has seen the stop). */
+	pkt("vCont;c:2");
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+	EXPECT_TRUE(fake_target.running[1]);
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
 }
 
 TEST(non_stop_vcont_t_stops_threads_with_signal_0)
