@@ -844,6 +844,17 @@ static void run_everyone_free(void)
 		release(&the_vm.vcpus[i], DBG_RUN_CONTINUE, 0, 0);
 }
 
+/* How a thread resumes, if it does. */
+static bool run_mode(enum target_action act, enum dbg_run_mode *mode)
+{
+	switch (act) {
+	case ACT_CONTINUE: *mode = DBG_RUN_CONTINUE; return true;
+	case ACT_STEP: *mode = DBG_RUN_STEP; return true;
+	case ACT_RANGE: *mode = DBG_RUN_RANGE; return true;
+	default: return false;
+	}
+}
+
 /* ---- non-stop run control ---------------------------------------------- */
 
 /* Every vCPU is stopped for the debugger, each stop reported. */
@@ -882,12 +893,8 @@ static void ns_resume(const struct target_resume *r)
 		struct vcpu *vcpu = &the_vm.vcpus[i];
 		enum dbg_run_mode mode;
 
-		switch (r->action[i]) {
-		case ACT_CONTINUE: mode = DBG_RUN_CONTINUE; break;
-		case ACT_STEP: mode = DBG_RUN_STEP; break;
-		case ACT_RANGE: mode = DBG_RUN_RANGE; break;
-		default: continue;
-		}
+		if (!run_mode(r->action[i], &mode))
+			continue;
 		/* Running already, or its stop is still to be reported. */
 		if (tgt.ns[i].running)
 			continue;
@@ -992,12 +999,8 @@ void target_resume(const struct target_resume *r)
 		struct vcpu *vcpu = &the_vm.vcpus[i];
 		enum dbg_run_mode mode;
 
-		switch (r->action[i]) {
-		case ACT_CONTINUE: mode = DBG_RUN_CONTINUE; break;
-		case ACT_STEP: mode = DBG_RUN_STEP; break;
-		case ACT_RANGE: mode = DBG_RUN_RANGE; break;
-		default: continue;
-		}
+		if (!run_mode(r->action[i], &mode))
+			continue;
 		/*
 		 * A vCPU that is off cannot step: report the step done
 		 * at once rather than leave GDB waiting for ever.
