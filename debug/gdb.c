@@ -1,15 +1,23 @@
 /*
  * The GDB remote protocol session (gdb.h) on top of the machine of
- * target.h, in all-stop mode.
+ * target.h, in all-stop mode (the default) or non-stop mode (QNonStop:1).
  *
  * A session is in one of these states:
  *   attaching: target_attach() asked every vCPU to stop; input is kept
- *              (bounded) and handled once the stop is in;
- *   stopped:   packets are handled as they come, one reply each;
- *   running:   after a resume, only Ctrl-C matters; packets are acked
- *              and dropped (gdb sends none in all-stop mode), and the
- *              stop reply goes out from gdb_poll();
+ *              (bounded) and handled once the stop is in (also after
+ *              QNonStop:0, which stops every thread again);
+ *   stopped:   packets are handled as they come, one reply each; in
+ *              non-stop mode the session stays here whatever the threads
+ *              do;
+ *   running:   all-stop, after a resume: only Ctrl-C matters; packets are
+ *              acked and dropped (gdb sends none in all-stop mode), and
+ *              the stop reply goes out from gdb_poll();
  *   done:      after D or k, until the transport closes.
+ *
+ * Non-stop: resumes are answered OK at once; each thread's stop is queued
+ * as it comes (gdb_poll), the first of a sequence goes out as a %Stop
+ * notification, and gdb drains the rest with vStopped, one per packet,
+ * until OK ends the sequence (the GDB manual's "Remote Non-Stop").
  *
  * Every handler decodes its whole packet first and touches the target
  * only once the packet is known to be good (decode, then act).
@@ -30,9 +38,12 @@
 #define E_TARGET "E02"
 #define E_MEMORY "E03"
 
-#define SIGINT_NUMBER 2
-#define SIGTRAP_NUMBER 5
 #define MAX_SIGNAL 0xff
+/* Threads gdb can name: what struct target_resume has room for. */
+#define MAX_THREADS 16
+/* Non-stop's queue: a stop per thread, and one more for a thread gdb
+ * resumed before it acknowledged the last (so twice that is plenty). */
+#define QUEUE_MAX (2 * MAX_THREADS)
 
 /* GDB's thread ids beside 1..n: -1 all threads, 0 any thread. */
 #define TID_ALL (-1L)
@@ -66,6 +77,18 @@ static struct {
 	unsigned int g_tid; /* registers and memory: always a real thread */
 	long c_tid;         /* plain c/s: TID_ALL, TID_ANY or a thread */
 	struct target_stop last_stop;
+	bool non_stop;
+	/*
+	 * Non-stop: stop replies gdb has not acknowledged (vStopped), oldest
+	 * first, at most one per thread. While a sequence is open
+	 * (notifying), the head has gone out (%Stop, `?` or a vStopped reply)
+	 * and the rest wait their turn.
+	 */
+	struct target_stop queue[QUEUE_MAX];
+	unsigned int queue_len;
+	bool notifying;
+	/* Non-stop: each thread's last stop, for `?`. */
+	struct target_stop thread_stop[MAX_THREADS];
 	struct rsp_decoder dec;
 	size_t pending_len;
 	uint8_t pending[PENDING_MAX];
@@ -75,6 +98,9 @@ static struct {
 	bool reply_overflow;
 	size_t tx_len;
 	char tx[GDB_PACKET_SIZE + RSP_FRAMING];
+	/* A notification is built here instead: a '-' resends tx, never it. */
+	char *build;
+	char notify_tx[GDB_PACKET_SIZE + RSP_FRAMING];
 	uint8_t scratch[GDB_PACKET_SIZE];
 	char text[TEXT_MAX];
 	/* A monitor command, decoded: at most half a packet. */
@@ -83,7 +109,7 @@ static struct {
 
 static const char supported[] =
 	"PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;"
-	"QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+";
+	"QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+;QNonStop+";
 
 static const char monitor_help[] =
 	"vigil monitor commands:\n"
@@ -105,6 +131,7 @@ static void send_raw(const void *data, size_t len)
 
 static void reply_begin(void)
 {
+	s.build = s.tx;
 	s.reply_len = 0;
 	s.reply_overflow = false;
 }
@@ -120,7 +147,7 @@ static void reply_bytes(const void *data, size_t len)
 		s.reply_overflow = true;
 		return;
 	}
-	memcpy(s.tx + 1 + s.reply_len, data, len);
+	memcpy(s.build + 1 + s.reply_len, data, len);
 	s.reply_len += len;
 }
 
@@ -135,7 +162,7 @@ static void reply_hex(const uint8_t *data, size_t len)
 		s.reply_overflow = true;
 		return;
 	}
-	rsp_hex_encode(data, len, s.tx + 1 + s.reply_len);
+	rsp_hex_encode(data, len, s.build + 1 + s.reply_len);
 	s.reply_len += 2 * len;
 }
 
@@ -238,18 +265,20 @@ static void reply_expedite(unsigned int tid, unsigned int regnum)
 	reply_str(";");
 }
 
-static void send_stop_reply(const struct target_stop *st)
+/* The stop reply's text, after reply_begin(). */
+static void build_stop_reply(const struct target_stop *st)
 {
 	static const unsigned int expedited[] = {REG_PC, REG_SP, REG_X29,
 						 REG_X30, REG_CPSR};
 
-	reply_begin();
 	if (st->reason == STOP_EXITED) {
 		reply_str("W00");
-		reply_send();
 		return;
 	}
-	reply_str(st->reason == STOP_SIGINT ? "T02" : "T05");
+	/* vCont;t stops carry signal 0, whatever stopped the thread. */
+	reply_str(st->reason == STOP_SIGINT    ? "T02"
+		  : st->reason == STOP_HALTED ? "T00"
+					      : "T05");
 	reply_str("thread:");
 	reply_hex_u64(st->tid);
 	reply_str(";");
@@ -274,7 +303,31 @@ static void send_stop_reply(const struct target_stop *st)
 	}
 	for (size_t i = 0; i < sizeof(expedited) / sizeof(expedited[0]); i++)
 		reply_expedite(st->tid, expedited[i]);
+}
+
+static void send_stop_reply(const struct target_stop *st)
+{
+	reply_begin();
+	build_stop_reply(st);
 	reply_send();
+}
+
+/* The same as a %Stop notification: no ack, and a '-' never resends it. */
+static void send_stop_notification(const struct target_stop *st)
+{
+	size_t len;
+
+	reply_begin();
+	s.build = s.notify_tx;
+	reply_str("Stop:");
+	build_stop_reply(st);
+	if (!s.reply_overflow) {
+		len = rsp_frame(s.notify_tx + 1, s.reply_len, s.notify_tx,
+				sizeof(s.notify_tx));
+		s.notify_tx[0] = '%';
+		send_raw(s.notify_tx, len);
+	}
+	s.build = s.tx;
 }
 
 /* A stop is in: remember it, and gdb now assumes its thread is the one
@@ -287,20 +340,202 @@ static void record_stop(const struct target_stop *st)
 	s.g_tid = s.last_stop.tid;
 }
 
-/* ---- Resuming ---- */
-
-static void resume(struct target_resume *r)
-{
-	s.state = SESSION_RUNNING;
-	s.interrupted = false;
-	target_resume(r);
-}
-
+/* Every thread stays as it is, unless told otherwise. */
 static void resume_init(struct target_resume *r)
 {
 	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < sizeof(r->action) / sizeof(r->action[0]); i++)
 		r->action[i] = ACT_STOP;
+}
+
+/* ---- Non-stop: the stop queue ---- */
+
+static void queue_clear(void)
+{
+	s.queue_len = 0;
+	s.notifying = false;
+}
+
+/* Whether thread tid's stop is in the queue from index first on. */
+static bool stop_queued_from(unsigned int tid, unsigned int first)
+{
+	for (unsigned int i = first; i < s.queue_len; i++) {
+		if (s.queue[i].tid == tid)
+			return true;
+	}
+	return false;
+}
+
+/* Not yet sent to gdb. */
+static bool stop_unsent(unsigned int tid)
+{
+	return stop_queued_from(tid, s.notifying ? 1 : 0);
+}
+
+/* Not yet acknowledged by gdb's vStopped (sent or not). */
+static bool stop_unacked(unsigned int tid)
+{
+	return stop_queued_from(tid, 0);
+}
+
+/*
+ * A thread stopped: queue its stop reply. It goes out at once, as a
+ * notification, unless a sequence is open: then a vStopped fetches it.
+ */
+static void queue_stop(const struct target_stop *st)
+{
+	if (valid_tid(st->tid))
+		s.thread_stop[st->tid - 1] = *st;
+	if (s.queue_len == QUEUE_MAX)
+		return; /* cannot happen (QUEUE_MAX) */
+	s.queue[s.queue_len++] = *st;
+	if (!s.notifying) {
+		s.notifying = true;
+		send_stop_notification(&s.queue[0]);
+	}
+}
+
+/* vStopped: gdb has the head; the next one, or OK to end the sequence. */
+static void handle_vstopped(void)
+{
+	if (s.notifying && s.queue_len > 0) {
+		s.queue_len--;
+		memmove(s.queue, s.queue + 1, s.queue_len * sizeof(s.queue[0]));
+	}
+	if (s.queue_len == 0) {
+		s.notifying = false;
+		reply("OK");
+		return;
+	}
+	send_stop_reply(&s.queue[0]);
+}
+
+/*
+ * `?` in non-stop mode: a new sequence of every stopped thread's stop,
+ * whether reported before or not; the first is the reply, vStopped
+ * fetches the rest. OK if every thread runs.
+ */
+static void report_stopped_threads(void)
+{
+	queue_clear();
+	for (unsigned int t = 1; t <= xfer_nr_threads(); t++) {
+		if (target_thread_stopped(t))
+			s.queue[s.queue_len++] = s.thread_stop[t - 1];
+	}
+	if (s.queue_len == 0) {
+		reply("OK");
+		return;
+	}
+	s.notifying = true;
+	send_stop_reply(&s.queue[0]);
+}
+
+/*
+ * vCtrlC (or a stray 0x03) in non-stop mode: like a Ctrl-C to a process,
+ * it stops one running thread with SIGINT - the one gdb resumes, else the
+ * one it looks at, else the first that runs - and leaves the others be.
+ */
+static void interrupt_one_thread(void)
+{
+	const unsigned int preferred[] = {current_c_thread(), s.g_tid};
+	unsigned int tid = 0;
+
+	for (size_t i = 0; i < 2 && tid == 0; i++) {
+		if (valid_tid(preferred[i]) &&
+		    !target_thread_stopped(preferred[i]))
+			tid = preferred[i];
+	}
+	for (unsigned int t = 1; t <= xfer_nr_threads() && tid == 0; t++) {
+		if (!target_thread_stopped(t))
+			tid = t;
+	}
+	if (tid != 0)
+		target_stop_thread(tid, STOP_SIGINT);
+}
+
+/* QNonStop:0/1. */
+static void handle_set_non_stop(struct rsp_cursor *c)
+{
+	bool on;
+
+	if (rsp_is(c, "1")) {
+		on = true;
+	} else if (rsp_is(c, "0")) {
+		on = false;
+	} else {
+		reply(E_INVALID);
+		return;
+	}
+	if (on == s.non_stop) {
+		reply("OK");
+		return;
+	}
+	if (!target_set_non_stop(on)) {
+		reply(E_TARGET);
+		return;
+	}
+	s.non_stop = on;
+	queue_clear();
+	reply("OK");
+	if (on) {
+		struct target_resume r;
+		unsigned int keep = valid_tid(s.last_stop.tid) ? s.last_stop.tid
+							       : 1;
+
+		/* What `?` reports until a thread stops for a reason. */
+		for (unsigned int t = 1; t <= MAX_THREADS; t++)
+			s.thread_stop[t - 1] = (struct target_stop){
+				.reason = STOP_SIGTRAP, .tid = t};
+		if (s.last_stop.reason != STOP_EXITED)
+			s.thread_stop[keep - 1] = s.last_stop;
+		/*
+		 * gdb connects in non-stop mode expecting at most one stopped
+		 * thread (gdb 13.1's remote.c asserts in
+		 * process_initial_stop_replies with two or more), and
+		 * non-stop is about leaving threads be: the thread the attach
+		 * reported stays stopped, the others run on.
+		 */
+		resume_init(&r);
+		for (unsigned int t = 1; t <= xfer_nr_threads(); t++)
+			r.action[t - 1] = t == keep ? ACT_STOP : ACT_CONTINUE;
+		r.resumed_tid = keep;
+		target_resume(&r);
+	} else {
+		/* All-stop again: every thread stops; packets wait for it. */
+		s.state = SESSION_ATTACHING;
+	}
+}
+
+/* ---- Resuming ---- */
+
+/*
+ * All-stop: the stop reply comes once the target stops. Non-stop: OK now,
+ * the stops come as notifications; threads in halt (a bit per thread
+ * id - 1: vCont;t) are asked to stop. A thread whose stop gdb has not been
+ * sent yet stays stopped, as gdb still believes it runs; so does one
+ * whose stop gdb has not acknowledged yet if only a wildcard action
+ * (bit in wild) covers it: gdb sends `vCont;c` when it believes every
+ * other thread runs, a thread it has just asked to stop included (as
+ * gdbserver does).
+ */
+static void resume(struct target_resume *r, uint32_t halt, uint32_t wild)
+{
+	if (s.non_stop) {
+		for (unsigned int t = 1; t <= xfer_nr_threads(); t++) {
+			uint32_t bit = 1U << (t - 1);
+
+			if (stop_unsent(t) || ((wild & bit) && stop_unacked(t)))
+				r->action[t - 1] = ACT_STOP;
+			else if (halt & bit)
+				target_stop_thread(t, STOP_HALTED);
+		}
+		target_resume(r);
+		reply("OK");
+		return;
+	}
+	s.state = SESSION_RUNNING;
+	s.interrupted = false;
+	target_resume(r);
 }
 
 /* c, s, C sig, S sig, each with an optional resume address. */
@@ -310,6 +545,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 	struct target_resume r;
 	unsigned int tid = current_c_thread();
 	uint64_t sig, addr = 0;
+	uint32_t wild = 0;
 	bool have_addr = false;
 
 	if (signal) {
@@ -344,6 +580,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 	} else {
 		for (unsigned int t = 1; t <= xfer_nr_threads(); t++)
 			r.action[t - 1] = ACT_CONTINUE;
+		wild = ~0U;
 	}
 	r.resumed_tid = tid;
 	if (have_addr) {
@@ -356,7 +593,7 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 			return;
 		}
 	}
-	resume(&r);
+	resume(&r, 0, wild);
 }
 
 struct vcont_action {
@@ -414,6 +651,7 @@ static void handle_vcont(struct rsp_cursor *c)
 	struct target_resume r;
 	unsigned int nr = 0, nr_threads = xfer_nr_threads();
 	uint64_t start = 0, end = 0;
+	uint32_t halt = 0, wild = 0;
 	bool have_range = false, any_runs = false;
 
 	while (rsp_take_char(c, ';')) {
@@ -434,18 +672,23 @@ static void handle_vcont(struct rsp_cursor *c)
 	r.range_start = start;
 	r.range_end = end;
 	/* Each thread takes the first action that names it or all; a
-	 * thread no action covers stays stopped (scheduler-locking). */
+	 * thread no action covers stays stopped (scheduler-locking), or in
+	 * non-stop mode as it is. */
 	for (unsigned int t = 1; t <= nr_threads; t++) {
 		for (unsigned int i = 0; i < nr; i++) {
 			if (acts[i].tid == TID_ALL || acts[i].tid == (long)t) {
 				r.action[t - 1] = acts[i].act;
+				if (acts[i].act == ACT_STOP)
+					halt |= 1U << (t - 1);
+				if (acts[i].tid == TID_ALL)
+					wild |= 1U << (t - 1);
 				break;
 			}
 		}
 		if (r.action[t - 1] != ACT_STOP)
 			any_runs = true;
 	}
-	if (!any_runs) {
+	if (!any_runs && !s.non_stop) {
 		/* Nothing would run, so no stop would ever be reported. */
 		reply(E_INVALID);
 		return;
@@ -455,7 +698,7 @@ static void handle_vcont(struct rsp_cursor *c)
 			r.resumed_tid = (unsigned int)acts[i].tid;
 	if (r.resumed_tid == 0)
 		r.resumed_tid = current_c_thread();
-	resume(&r);
+	resume(&r, halt, wild);
 }
 
 /* ---- Registers ---- */
@@ -933,12 +1176,18 @@ static void handle_query(struct rsp_cursor *c)
 
 static void handle_v(struct rsp_cursor *c)
 {
-	if (rsp_is(c, "Cont?"))
+	if (rsp_is(c, "Cont?")) {
 		reply("vCont;c;C;s;S;t;r");
-	else if (rsp_take(c, "Cont") && !rsp_at_end(c) && *c->p == ';')
+	} else if (rsp_take(c, "Cont") && !rsp_at_end(c) && *c->p == ';') {
 		handle_vcont(c);
-	else
+	} else if (s.non_stop && rsp_is(c, "Stopped")) {
+		handle_vstopped();
+	} else if (s.non_stop && rsp_is(c, "CtrlC")) {
+		interrupt_one_thread();
+		reply("OK");
+	} else {
 		reply(""); /* vMustReplyEmpty, vKill (gdb falls back to k) */
+	}
 }
 
 static void handle_detach(struct rsp_cursor *c)
@@ -969,7 +1218,10 @@ static void handle_packet(const uint8_t *data, size_t len)
 	}
 	switch (*c.p++) {
 	case '?':
-		send_stop_reply(&s.last_stop);
+		if (s.non_stop)
+			report_stopped_threads();
+		else
+			send_stop_reply(&s.last_stop);
 		break;
 	case 'g':
 		if (rsp_at_end(&c))
@@ -1036,6 +1288,8 @@ static void handle_packet(const uint8_t *data, size_t len)
 			/* The OK still travels (and is acked) in ack mode. */
 			reply("OK");
 			s.no_ack = true;
+		} else if (rsp_take(&c, "NonStop:")) {
+			handle_set_non_stop(&c);
 		} else {
 			reply("");
 		}
@@ -1070,7 +1324,10 @@ static void on_event(enum rsp_event ev)
 			reply(E_INVALID);
 		break;
 	case RSP_EV_BREAK:
-		if (s.state == SESSION_RUNNING && !s.interrupted) {
+		if (s.non_stop && s.state == SESSION_STOPPED) {
+			/* gdb sends vCtrlC in non-stop mode; the same, unanswered. */
+			interrupt_one_thread();
+		} else if (s.state == SESSION_RUNNING && !s.interrupted) {
 			s.interrupted = true;
 			target_interrupt();
 		}
@@ -1130,6 +1387,12 @@ void gdb_poll(void)
 	struct target_stop st;
 	size_t n;
 
+	if (s.non_stop && s.state == SESSION_STOPPED) {
+		/* Each thread's stop once; bounded should the target misbehave. */
+		for (n = 0; n <= MAX_THREADS && target_poll_stop(&st); n++)
+			queue_stop(&st);
+		return;
+	}
 	if (s.state != SESSION_ATTACHING && s.state != SESSION_RUNNING)
 		return;
 	if (!target_poll_stop(&st))

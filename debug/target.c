@@ -11,11 +11,24 @@
  * way, from each vCPU's own CPU (debugger_event), and only set what the
  * stub later reports.
  *
- * Everything the stub changes - registers, memory, breakpoints, dbg_host -
- * it changes while every vCPU is stopped, so the vCPUs pick it up when they
- * resume (arch_debug_vcpu_resume) and no lock is needed. The exceptions are
- * the stop claim (an atomic, several vCPUs may report at once) and the run
- * state, which is written before vCPUs are released, with barriers.
+ * In all-stop mode, everything the stub changes - registers, memory,
+ * breakpoints, dbg_host - it changes while every vCPU is stopped, so the
+ * vCPUs pick it up when they resume (arch_debug_vcpu_resume) and no lock is
+ * needed. The exceptions are the stop claim (an atomic, several vCPUs may
+ * report at once) and the run state, which is written before vCPUs are
+ * released, with barriers.
+ *
+ * Non-stop mode (RS_NON_STOP) keeps that per vCPU: registers only of a
+ * stopped one, a stop claim per vCPU, each stop reported on its own. What
+ * others share while they run is made safe where it is changed:
+ *   - software breakpoints: a 32-bit store of BRK or of the original
+ *     (both may be changed under a running CPU: Arm ARM's concurrent
+ *     modification and execution rule) and the I-cache invalidated on
+ *     every CPU; a BRK a running vCPU fetched just before GDB removed it
+ *     is run again, not handed to the guest (gone_breaks);
+ *   - hardware breakpoints and watchpoints are per-CPU registers: every
+ *     running vCPU is sent to EL2 at once to reload them
+ *     (vcpu_request_debug_reload), which the guest cannot see.
  *
  * This is AArch64's target (target.xml describes an aarch64 core), so it
  * reads the saved guest context of struct arch_vcpu directly.
@@ -76,6 +89,31 @@ enum run_state {
 	RS_STOPPING, /* a stop is requested, not every vCPU has stopped */
 	RS_STOPPED,  /* every vCPU stopped, the stop reported */
 	RS_HALTED,   /* no session, the guest left stopped (`k`, on_kill=stop) */
+	RS_NON_STOP, /* a session in non-stop mode: each vCPU as tgt.ns says */
+};
+
+/*
+ * Non-stop, per vCPU. The stub's side: running from the resume that let
+ * it go until its stop is reported. Either side claims its stop (the vCPU
+ * on its debug event, the stub for vCont;t or vCtrlC): the first claim
+ * is the one reported, as in all-stop.
+ */
+struct ns_vcpu {
+	bool running;
+	volatile uint32_t claimed;
+	struct target_stop stop;
+};
+
+/*
+ * A software breakpoint GDB removed while vCPUs ran, and the vCPUs
+ * (a bit each) that may still take its BRK: one that fetched it before
+ * the original was back. Each runs the instruction again once; if it is
+ * the guest's own BRK by then, it traps again and goes to the guest.
+ */
+#define MAX_GONE_BREAKS 16
+struct gone_break {
+	uint64_t va;
+	volatile uint32_t vcpus;
 };
 
 static struct {
@@ -85,6 +123,8 @@ static struct {
 	struct target_stop stop;
 	/* The session ended while vCPUs ran: clean up once they stopped. */
 	bool detach_pending;
+	/* ... and leave the guest stopped then (`k` in non-stop mode). */
+	bool halt_after_detach;
 	/*
 	 * A session is open (target_attach .. target_detach/kill). A new one
 	 * may open before a lost one's clean-up is done: it then takes over
@@ -105,6 +145,9 @@ static struct {
 	struct watch_origin {
 		uint64_t addr, len;
 	} watch_origin[DBG_MAX_HW_WATCHES];
+	struct ns_vcpu ns[VM_MAX_VCPUS];
+	struct gone_break gone[MAX_GONE_BREAKS];
+	unsigned int gone_next;
 } tgt = {.resumed_tid = 1, .mem_tid = 1};
 
 /* ---- threads --------------------------------------------------------- */
@@ -376,10 +419,19 @@ static void write_under_sw_breaks(uint64_t pa, const uint8_t *buf, size_t len)
 	}
 }
 
+/*
+ * All-stop: only while the guest is stopped. Non-stop: at any time,
+ * through tid's page tables as it last stopped (its own, current ones if
+ * it is stopped now).
+ */
+static bool debugger_may_change(void)
+{
+	return tgt.state == RS_STOPPED || tgt.state == RS_NON_STOP;
+}
+
 static bool mem_allowed(unsigned int tid)
 {
-	/* Memory is only touched while the guest is stopped. */
-	return tgt.state == RS_STOPPED && vcpu_of(tid) != NULL;
+	return debugger_may_change() && vcpu_of(tid) != NULL;
 }
 
 /*
@@ -431,7 +483,14 @@ size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
 
 static void host_state_changed(void)
 {
-	dbg_host.generation++;
+	__atomic_add_fetch(&dbg_host.generation, 1, __ATOMIC_RELEASE);
+	/* Non-stop: the vCPUs that run reload at an exit, made now. */
+	if (tgt.state != RS_NON_STOP)
+		return;
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++) {
+		if (tgt.ns[i].running)
+			vcpu_request_debug_reload(&the_vm.vcpus[i]);
+	}
 }
 
 static struct sw_break *find_sw_break(uint64_t va)
@@ -473,13 +532,47 @@ static enum target_result insert_sw_break(uint64_t addr, uint64_t kind)
 		.orig = *(volatile const uint32_t *)(uintptr_t)pa,
 		.used = true,
 	};
+	/* Known before a running vCPU can take it (non-stop). */
+	arch_memory_barrier();
 	patch_insn(pa, BRK_INSN);
 	return TARGET_OK;
 }
 
+/* Non-stop: va's BRK may have been fetched by any vCPU; see gone_break. */
+static void note_gone_break(uint64_t va)
+{
+	struct gone_break *g = &tgt.gone[tgt.gone_next++ % MAX_GONE_BREAKS];
+	uint32_t all = (uint32_t)((1ULL << the_vm.nr_vcpus) - 1);
+
+	__atomic_store_n(&g->vcpus, 0, __ATOMIC_RELAXED);
+	arch_memory_barrier();
+	g->va = va;
+	__atomic_store_n(&g->vcpus, all, __ATOMIC_RELEASE);
+}
+
+/* On vcpu's CPU: a BRK at pc not in the table; was it one GDB removed? */
+static bool took_gone_break(const struct vcpu *vcpu, uint64_t pc)
+{
+	uint32_t bit = 1U << vcpu->id;
+
+	for (unsigned int i = 0; i < MAX_GONE_BREAKS; i++) {
+		struct gone_break *g = &tgt.gone[i];
+
+		if ((__atomic_load_n(&g->vcpus, __ATOMIC_ACQUIRE) & bit) &&
+		    g->va == pc &&
+		    (__atomic_fetch_and(&g->vcpus, ~bit, __ATOMIC_ACQ_REL) & bit))
+			return true;
+	}
+	return false;
+}
+
 static void remove_sw_break(struct sw_break *b)
 {
+	if (tgt.state == RS_NON_STOP)
+		note_gone_break(b->va);
 	patch_insn(b->pa, b->orig);
+	/* The original is back everywhere before the entry goes. */
+	arch_memory_barrier();
 	b->used = false;
 }
 
@@ -560,7 +653,9 @@ static enum target_result insert_watch(uint64_t addr, uint64_t len,
 	for (unsigned int i = 0; i < n; i++) {
 		tgt.watch_origin[dbg_host.nr_watches] =
 			(struct watch_origin){.addr = addr, .len = len};
-		dbg_host.watches[dbg_host.nr_watches++] = pieces[i];
+		dbg_host.watches[dbg_host.nr_watches] = pieces[i];
+		arch_memory_barrier(); /* as for breakpoints */
+		dbg_host.nr_watches++;
 	}
 	host_state_changed();
 	return TARGET_OK;
@@ -604,7 +699,7 @@ static int find_hw_break(uint64_t addr)
 enum target_result target_insert_bp(enum target_bp_type type, uint64_t addr,
 				    uint64_t kind)
 {
-	if (tgt.state != RS_STOPPED)
+	if (!debugger_may_change())
 		return TARGET_ERROR;
 	switch (type) {
 	case BP_SOFTWARE:
@@ -617,7 +712,10 @@ enum target_result target_insert_bp(enum target_bp_type type, uint64_t addr,
 		if (dbg_host.nr_breaks >= arch_debug_nr_hw_breaks() ||
 		    dbg_host.nr_breaks >= DBG_MAX_HW_BREAKS)
 			return TARGET_ERROR;
-		dbg_host.breaks[dbg_host.nr_breaks++] = addr;
+		dbg_host.breaks[dbg_host.nr_breaks] = addr;
+		/* The address before the count, for a vCPU loading now. */
+		arch_memory_barrier();
+		dbg_host.nr_breaks++;
 		host_state_changed();
 		return TARGET_OK;
 	case BP_WATCH_WRITE:
@@ -633,7 +731,7 @@ enum target_result target_remove_bp(enum target_bp_type type, uint64_t addr,
 {
 	int i;
 
-	if (tgt.state != RS_STOPPED)
+	if (!debugger_may_change())
 		return TARGET_ERROR;
 	switch (type) {
 	case BP_SOFTWARE: {
@@ -746,10 +844,148 @@ static void run_everyone_free(void)
 		release(&the_vm.vcpus[i], DBG_RUN_CONTINUE, 0, 0);
 }
 
+/* How a thread resumes, if it does. */
+static bool run_mode(enum target_action act, enum dbg_run_mode *mode)
+{
+	switch (act) {
+	case ACT_CONTINUE: *mode = DBG_RUN_CONTINUE; return true;
+	case ACT_STEP: *mode = DBG_RUN_STEP; return true;
+	case ACT_RANGE: *mode = DBG_RUN_RANGE; return true;
+	default: return false;
+	}
+}
+
+/* ---- non-stop run control ---------------------------------------------- */
+
+/* Every vCPU is stopped for the debugger, each stop reported. */
+static bool ns_all_stopped(void)
+{
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++) {
+		if (tgt.ns[i].running)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Claim vCPU i's stop and ask it to stop: from its own CPU on a debug
+ * event (it stops at the end of the exit), or from the stub's (kicked).
+ * A later claim loses; its cause repeats once the vCPU runs again.
+ */
+static void ns_claim(uint32_t i, const struct target_stop *stop)
+{
+	if (!__atomic_compare_exchange_n(&tgt.ns[i].claimed, &(uint32_t){0},
+					 1, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	tgt.ns[i].stop = *stop;
+	/* The stop is written before the vCPU can be seen stopped. */
+	arch_memory_barrier();
+	vcpu_request_stop(&the_vm.vcpus[i]);
+}
+
+static void ns_resume(const struct target_resume *r)
+{
+	bool thawed = false;
+
+	for (uint32_t i = 0; i < the_vm.nr_vcpus && i < ARRAY_SIZE(r->action);
+	     i++) {
+		struct vcpu *vcpu = &the_vm.vcpus[i];
+		enum dbg_run_mode mode;
+
+		if (!run_mode(r->action[i], &mode))
+			continue;
+		/* Running already, or its stop is still to be reported. */
+		if (tgt.ns[i].running)
+			continue;
+		if (!thawed) {
+			/* Time runs again as soon as any vCPU does. */
+			tgt.held_at_entry = false;
+			time_thaw();
+			thawed = true;
+		}
+		tgt.ns[i].claimed = 0;
+		tgt.ns[i].running = true;
+		arch_memory_barrier();
+		/* A vCPU that is off cannot step: done at once (all-stop's rule). */
+		if (mode != DBG_RUN_CONTINUE && vcpu->power != VCPU_ON) {
+			ns_claim(i, &(struct target_stop){.reason = STOP_SIGTRAP,
+							   .tid = i + 1});
+			continue;
+		}
+		release(vcpu, mode, r->range_start, r->range_end);
+	}
+}
+
+/* One reported stop per call: a vCPU whose claimed stop has happened. */
+static bool ns_poll_stop(struct target_stop *stop)
+{
+	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++) {
+		struct ns_vcpu *n = &tgt.ns[i];
+
+		if (!n->running || !n->claimed ||
+		    !vcpu_is_stopped(&the_vm.vcpus[i]))
+			continue;
+		arch_memory_barrier();
+		n->running = false;
+		the_vm.vcpus[i].dbg.mode = DBG_RUN_CONTINUE;
+		*stop = n->stop;
+		/* Guest time stands still only while every vCPU does. */
+		if (ns_all_stopped())
+			time_freeze();
+		return true;
+	}
+	return false;
+}
+
+bool target_set_non_stop(bool on)
+{
+	if (on) {
+		if (tgt.state != RS_STOPPED)
+			return false;
+		memset(tgt.ns, 0, sizeof(tgt.ns));
+		tgt.state = RS_NON_STOP;
+		log_info("gdb: non-stop mode");
+		return true;
+	}
+	if (tgt.state != RS_NON_STOP)
+		return tgt.state == RS_STOPPED;
+	/* All-stop again: everything stops, reported as one stop. */
+	tgt.stop_claimed = 0;
+	tgt.state = RS_RUNNING;
+	arch_memory_barrier();
+	begin_stop(&(struct target_stop){.reason = STOP_SIGTRAP, .tid = 1});
+	log_info("gdb: all-stop mode");
+	return true;
+}
+
+void target_stop_thread(unsigned int tid, enum target_stop_reason why)
+{
+	if (tgt.state != RS_NON_STOP || vcpu_of(tid) == NULL ||
+	    !tgt.ns[tid - 1].running)
+		return;
+	ns_claim(tid - 1, &(struct target_stop){.reason = why, .tid = tid});
+}
+
+bool target_thread_stopped(unsigned int tid)
+{
+	if (vcpu_of(tid) == NULL)
+		return false;
+	if (tgt.state == RS_NON_STOP)
+		return !tgt.ns[tid - 1].running;
+	return tgt.state == RS_STOPPED;
+}
+
+/* ---- all-stop run control ---------------------------------------------- */
+
 void target_resume(const struct target_resume *r)
 {
 	bool any = false;
 
+	if (tgt.state == RS_NON_STOP) {
+		ns_resume(r);
+		return;
+	}
 	if (tgt.state != RS_STOPPED)
 		return;
 	tgt.held_at_entry = false;
@@ -763,12 +999,8 @@ void target_resume(const struct target_resume *r)
 		struct vcpu *vcpu = &the_vm.vcpus[i];
 		enum dbg_run_mode mode;
 
-		switch (r->action[i]) {
-		case ACT_CONTINUE: mode = DBG_RUN_CONTINUE; break;
-		case ACT_STEP: mode = DBG_RUN_STEP; break;
-		case ACT_RANGE: mode = DBG_RUN_RANGE; break;
-		default: continue;
-		}
+		if (!run_mode(r->action[i], &mode))
+			continue;
 		/*
 		 * A vCPU that is off cannot step: report the step done
 		 * at once rather than leave GDB waiting for ever.
@@ -804,10 +1036,13 @@ bool target_poll_stop(struct target_stop *stop)
 		*stop = (struct target_stop){.reason = STOP_EXITED, .tid = 1};
 		return true;
 	}
+	if (tgt.state == RS_NON_STOP)
+		return ns_poll_stop(stop);
 	if (tgt.state != RS_STOPPING || !everyone_stopped())
 		return false;
 	if (tgt.detach_pending) {
 		tgt.detach_pending = false;
+		tgt.halt_after_detach = false;
 		remove_all_breakpoints();
 	}
 	for (uint32_t i = 0; i < the_vm.nr_vcpus; i++)
@@ -829,13 +1064,18 @@ bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
 	case DBG_EV_BRK:
 		/*
 		 * Ours only if GDB planted a BRK at this address; the guest's
-		 * own BRKs (ptrace, KGDB, BUG()) go back to it.
+		 * own BRKs (ptrace, KGDB, BUG()) go back to it. One GDB has
+		 * just taken out (non-stop) runs again as what is there now.
 		 */
 		if (find_sw_break(ev->pc) == NULL)
-			return false;
+			return state == RS_NON_STOP &&
+			       took_gone_break(vcpu, ev->pc);
 		stop.reason = STOP_SWBREAK;
 		break;
 	case DBG_EV_HW_BREAK:
+		/* Non-stop: one GDB removed just now is stepped over. */
+		if (state == RS_NON_STOP && find_hw_break(ev->pc) < 0)
+			return false;
 		stop.reason = STOP_HWBREAK;
 		break;
 	case DBG_EV_WATCH:
@@ -855,7 +1095,10 @@ bool debugger_event(struct vcpu *vcpu, const struct dbg_event *ev)
 	default:
 		return false;
 	}
-	begin_stop(&stop);
+	if (state == RS_NON_STOP)
+		ns_claim(vcpu->id, &stop); /* this vCPU alone stops */
+	else
+		begin_stop(&stop);
 	return true;
 }
 
@@ -957,9 +1200,16 @@ void target_service(void)
 {
 	if (tgt.detach_pending && !tgt.session && tgt.state == RS_STOPPING &&
 	    everyone_stopped()) {
+		bool halt = tgt.halt_after_detach;
+
 		tgt.detach_pending = false;
-		finish_detach(true);
-		log_info("gdb: debugger detached, guest resumed");
+		tgt.halt_after_detach = false;
+		if (halt)
+			time_freeze();
+		finish_detach(!halt);
+		log_info(halt ? "gdb: killed: guest left stopped (gdb.on_kill = "
+				"stop)"
+			      : "gdb: debugger detached, guest resumed");
 	}
 	if (tgt.reset_at_ns != 0 && arch_timer_now_ns() >= tgt.reset_at_ns) {
 		log_info("gdb: resetting the guest (and vigil with it)");
@@ -968,9 +1218,19 @@ void target_service(void)
 	}
 }
 
+/* Non-stop ends: as all-stop, stopped or running, for detach and kill. */
+static void leave_non_stop(void)
+{
+	if (tgt.state != RS_NON_STOP)
+		return;
+	tgt.stop_claimed = 0;
+	tgt.state = ns_all_stopped() ? RS_STOPPED : RS_RUNNING;
+}
+
 void target_detach(void)
 {
 	tgt.session = false;
+	leave_non_stop();
 	switch (tgt.state) {
 	case RS_STOPPED:
 		finish_detach(true);
@@ -994,11 +1254,16 @@ void target_kill(void)
 		target_reset();
 		return;
 	}
+	bool non_stop = tgt.state == RS_NON_STOP;
+
+	leave_non_stop();
 	if (tgt.state == RS_STOPPED) {
 		tgt.session = false;
 		finish_detach(false);
 		log_info("gdb: killed: guest left stopped (gdb.on_kill = stop)");
 	} else {
+		/* Non-stop, vCPUs running: stopped first, then left so. */
+		tgt.halt_after_detach = non_stop;
 		target_detach();
 	}
 }

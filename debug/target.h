@@ -4,8 +4,16 @@
  * contract, so the protocol is tested on the host.
  *
  * Threads are vCPUs: thread id = vCPU index + 1 (GDB reserves 0 and -1).
- * Everything except target_interrupt() and target_poll_stop() is called
- * only while every vCPU is stopped (all-stop mode).
+ *
+ * All-stop mode (the default): everything except target_interrupt() and
+ * target_poll_stop() is called only while every vCPU is stopped, and one
+ * stop stops them all.
+ *
+ * Non-stop mode (target_set_non_stop): each thread stops and resumes on
+ * its own. target_poll_stop() then reports one thread's stop at a time,
+ * and the rest - registers of a stopped thread, memory, breakpoints,
+ * target_resume(), target_stop_thread() - may be called while other
+ * threads run.
  */
 #ifndef DEBUG_TARGET_H
 #define DEBUG_TARGET_H
@@ -87,7 +95,9 @@ enum target_result target_remove_bp(enum target_bp_type type, uint64_t addr,
 
 /* How each thread runs on target_resume(). */
 enum target_action {
-	ACT_STOP = 0, /* stays stopped (scheduler-locking) */
+	/* All-stop: stays stopped (scheduler-locking). Non-stop: left as it
+	 * is, stopped or running. */
+	ACT_STOP = 0,
 	ACT_CONTINUE,
 	ACT_STEP,
 	ACT_RANGE, /* step while start <= pc < end, then report a step */
@@ -99,10 +109,14 @@ struct target_resume {
 	unsigned int resumed_tid; /* the thread Ctrl-C's stop is reported on */
 };
 
-/* Resume per thread; the stop comes later through target_poll_stop(). */
+/*
+ * Resume per thread; the stop comes later through target_poll_stop().
+ * Non-stop: only threads that are stopped and whose stop was reported
+ * resume; a thread whose stop is still to be reported stays stopped.
+ */
 void target_resume(const struct target_resume *r);
 
-/* Ctrl-C: stop every vCPU; reported through target_poll_stop(). */
+/* All-stop Ctrl-C: stop every vCPU; reported through target_poll_stop(). */
 void target_interrupt(void);
 
 enum target_stop_reason {
@@ -114,6 +128,7 @@ enum target_stop_reason {
 	STOP_RWATCH,
 	STOP_AWATCH,
 	STOP_EXITED,   /* the guest powered off (W00) */
+	STOP_HALTED,   /* non-stop: target_stop_thread() for vCont;t (T00) */
 };
 
 struct target_stop {
@@ -125,8 +140,31 @@ struct target_stop {
 /*
  * After target_resume() or target_interrupt(): true once every vCPU has
  * stopped, with what to report. Called from the transport's poll.
+ * Non-stop: true for each thread that stopped since, one per call, each
+ * reported once.
  */
 bool target_poll_stop(struct target_stop *stop);
+
+/*
+ * Non-stop mode on or off, between target_attach() and the session's end.
+ * On: only while every vCPU is stopped (false otherwise); every thread
+ * starts stopped, its stop reported. Off: every thread that runs is asked
+ * to stop, and target_poll_stop() reports the all-stop stop once all have
+ * (at once if they already had). A new session starts in all-stop mode.
+ */
+bool target_set_non_stop(bool on);
+
+/*
+ * Non-stop: stop thread tid if it runs, reported through
+ * target_poll_stop() with why (STOP_HALTED for vCont;t, STOP_SIGINT for
+ * vCtrlC), unless it stops for a reason of its own first.
+ */
+void target_stop_thread(unsigned int tid, enum target_stop_reason why);
+/*
+ * Non-stop: thread tid is stopped and target_poll_stop() has reported it
+ * (or it was stopped when non-stop mode began).
+ */
+bool target_thread_stopped(unsigned int tid);
 
 /* A session opens: stop every vCPU (reported through target_poll_stop). */
 void target_attach(void);

@@ -139,19 +139,28 @@ static void vcpu_stop_here(struct vcpu *vcpu)
 	arch_cpu_send_event();
 }
 
-/* Checked again after paused is cleared: see vcpu_request_stop(). */
-static void __attribute__((noinline)) vcpu_stop_while_asked(struct vcpu *vcpu)
+/*
+ * A reload first (it may be what the kick was for); a stop after it
+ * reloads again on resume anyway. Stops are checked again after paused is
+ * cleared: see vcpu_request_stop().
+ */
+static void __attribute__((noinline)) vcpu_exit_requests(struct vcpu *vcpu)
 {
-	do
+	if (vcpu->debug_reload) {
+		vcpu->debug_reload = false;
+		/* Cleared before dbg_host is read: a later change asks again. */
+		arch_memory_barrier();
+		arch_debug_vcpu_resume(vcpu);
+	}
+	while (vcpu->pause_requested)
 		vcpu_stop_here(vcpu);
-	while (vcpu->pause_requested);
 }
 
 void vcpu_exit_epilogue(struct vcpu *vcpu)
 {
-	/* Every exit passes here: one load and a branch when nothing is asked. */
-	if (__builtin_expect(vcpu->pause_requested, 0))
-		vcpu_stop_while_asked(vcpu);
+	/* Every exit passes here: two loads and a branch when nothing is asked. */
+	if (__builtin_expect(vcpu->pause_requested | vcpu->debug_reload, 0))
+		vcpu_exit_requests(vcpu);
 }
 
 void vcpu_pause(struct vcpu *vcpu)
@@ -195,6 +204,15 @@ void vcpu_request_run(struct vcpu *vcpu)
 	vcpu->pause_requested = false;
 	arch_memory_barrier();
 	arch_cpu_kick(vcpu->id);
+}
+
+void vcpu_request_debug_reload(struct vcpu *vcpu)
+{
+	vcpu->debug_reload = true;
+	arch_memory_barrier();
+	/* On this CPU it is in an exit now, which ends with the check. */
+	if (vcpu->id != arch_cpu_index())
+		arch_cpu_kick(vcpu->id);
 }
 
 bool vcpu_is_stopped(const struct vcpu *vcpu)

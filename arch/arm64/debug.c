@@ -826,6 +826,13 @@ void arch_debug_vcpu_resume(struct vcpu *vcpu)
 {
 	struct arch_debug *d = &vcpu->arch.debug;
 	bool step = vcpu->dbg.mode != DBG_RUN_CONTINUE;
+	/*
+	 * Read before dbg_host: the debugger may change it while this runs
+	 * (non-stop), and then this older generation makes the next reload
+	 * (vcpu_request_debug_reload) load it again.
+	 */
+	uint32_t generation =
+		__atomic_load_n(&dbg_host.generation, __ATOMIC_ACQUIRE);
 
 	if (!dbg_host.attached) {
 		if (d->host_owned)
@@ -840,7 +847,7 @@ void arch_debug_vcpu_resume(struct vcpu *vcpu)
 		excl_stop(vcpu);
 	/* The common resume: nothing changed since the last one. */
 	if (d->host_loaded && !step && !d->host_step && !d->step_over &&
-	    vcpu->dbg.loaded_generation == dbg_host.generation)
+	    vcpu->dbg.loaded_generation == generation)
 		return;
 	if (!d->host_owned)
 		acquire(vcpu);
@@ -851,7 +858,7 @@ void arch_debug_vcpu_resume(struct vcpu *vcpu)
 	}
 	set_host_step(vcpu, step);
 	host_load(vcpu);
-	vcpu->dbg.loaded_generation = dbg_host.generation;
+	vcpu->dbg.loaded_generation = generation;
 }
 
 /* ---- The guest's own step, masked at EL1: exclusive sequences ---------- */

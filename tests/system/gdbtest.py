@@ -39,6 +39,7 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("freeze-time-off", "the same, gdb.freeze_time = off: it sees the hold"),
     ("wait", "gdb.wait (QEMU: -S): first stop at the entry, breakpoints set there"),
     ("wait-reset", "gdb.wait, static address: monitor reset, kill (on_kill = reset)"),
+    ("non-stop", "set non-stop on: one vCPU stops, the other runs; interrupt (-a)"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -376,6 +377,15 @@ class Runner:
                 f.write("done\n")
         self.finish_session("second-first", proc, out)
 
+    def non_stop(self):
+        """A non-stop session that detaches with everything running, then
+        an all-stop one that finds the guest running."""
+        self.session("non-stop", pre=("set non-stop on",))
+        time.sleep(1)
+        if not self.m.alive():
+            raise CaseFailed("QEMU exited after the non-stop session")
+        self.session("non-stop-after")
+
     def wait_reset(self):
         """monitor reset, and kill with gdb.on_kill = reset, with gdb.wait:
         the rebooted guest is held again each time."""
@@ -460,6 +470,7 @@ CASES = {
     "freeze-time-off": lambda r: r.session("freeze-time-off"),
     "wait": lambda r: r.session("wait"),
     "wait-reset": lambda r: r.wait_reset(),
+    "non-stop": lambda r: r.non_stop(),
 }
 
 
@@ -471,6 +482,7 @@ VIGIL_ONLY = {
     "fuzz": "QEMU 7.2 exits within the first few hundred packets (seed 6)",
     "freeze-time-off": "a vigil.cfg key (QEMU's TCG clock always stops with the guest)",
     "wait-reset": "QEMU's stub has no monitor reset",
+    "non-stop": "QEMU 7.2's stub has no non-stop mode (no QNonStop)",
 }
 
 

@@ -759,7 +759,8 @@ fi
 # against tests/guests/gdbtarget on 2 vCPUs. Packet logs in $case_dir/gdb/.
 GDB_CASES="hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
-	monitor kill-reattach fuzz lldb freeze-time freeze-time-off wait wait-reset"
+	monitor kill-reattach fuzz lldb freeze-time freeze-time-off wait wait-reset
+	non-stop"
 # run_gdbtest NAME CASE [gdbtest.py options...]: gdbtest.py's CASE as case NAME.
 run_gdbtest() {
 	local name=$1 gdb_case=$2

@@ -170,7 +170,7 @@ TEST(qsupported)
 	    "QThreadEvents+;no-resumed+;xmlRegisters=i386");
 	EXPECT_STREQ("+$PacketSize=1000;qXfer:features:read+;"
 		     "qXfer:threads:read+;QStartNoAckMode+;vContSupported+;"
-		     "swbreak+;hwbreak+#1e",
+		     "swbreak+;hwbreak+;QNonStop+#a6",
 		     sent());
 }
 
@@ -921,6 +921,434 @@ TEST(packets_while_running_are_dropped)
 	gdb_poll();
 	pkt("qAttached");
 	EXPECT_STREQ(acked("1"), sent());
+}
+
+/* ---- Non-stop mode ---- */
+
+static bool output_well_formed(const char *p, size_t len);
+
+/* "%payload#cs": a notification as the stub frames it. */
+static const char *notification(const char *payload)
+{
+	static char b[2 * GDB_PACKET_SIZE + 8];
+
+	snprintf(b, sizeof(b), "%%%s", frame(payload) + 1);
+	return b;
+}
+
+/* The stop reply text "<head>thread:<tid>;<why>" and tid's expedited
+ * registers. */
+static const char *stop_text(const char *head, unsigned int tid,
+			     const char *why)
+{
+	static char bufs[4][512];
+	static unsigned int next;
+	char *b = bufs[next++ % 4];
+
+	snprintf(b, sizeof(bufs[0]), "%sthread:%u;%s%s", head, tid, why,
+		 expedite(tid));
+	return b;
+}
+
+static const char *stop_notification(const char *head, unsigned int tid,
+				     const char *why)
+{
+	static char b[600];
+
+	snprintf(b, sizeof(b), "Stop:%s", stop_text(head, tid, why));
+	return notification(b);
+}
+
+/* A no-ack session in non-stop mode, every thread stopped: entering it
+ * lets thread 2 go, which then stops (SIGTRAP, as at an attach). */
+static void start_non_stop(void)
+{
+	start_noack();
+	pkt("QNonStop:1");
+	if (strcmp(sent(), frame("OK")) != 0 || !fake_target.non_stop ||
+	    !fake_target.running[1])
+		test_abort("QNonStop:1: %s", sent());
+	target_fake_stop(STOP_SIGTRAP, 2, 0);
+	gdb_poll();
+	pkt("vStopped");
+	if (strcmp(sent(), frame("OK")) != 0 || fake_target.running[1])
+		test_abort("thread 2 did not stop: %s", sent());
+	clear_out();
+}
+
+TEST(non_stop_on_and_off)
+{
+	start_noack();
+	/* All-stop knows neither vStopped nor vCtrlC. */
+	pkt("vStopped");
+	EXPECT_STREQ(frame(""), sent());
+	pkt("vCtrlC");
+	EXPECT_STREQ(frame(""), sent());
+	/* gdb sends QNonStop:0 on every all-stop connection: nothing to do. */
+	pkt("QNonStop:0");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(0, fake_target.set_non_stop_calls);
+	pkt("QNonStop:2");
+	EXPECT_STREQ(frame("E01"), sent());
+	pkt("QNonStop:");
+	EXPECT_STREQ(frame("E01"), sent());
+	pkt("QNonStop:11");
+	EXPECT_STREQ(frame("E01"), sent());
+	fake_target.refuse_non_stop = true;
+	pkt("QNonStop:1");
+	EXPECT_STREQ(frame("E02"), sent());
+	EXPECT_FALSE(fake_target.non_stop);
+	fake_target.refuse_non_stop = false;
+	pkt("QNonStop:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_TRUE(fake_target.non_stop);
+	/* The thread the attach reported stays stopped, the others run. */
+	EXPECT_EQ(1, fake_target.resumes);
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+	EXPECT_FALSE(fake_target.running[0]);
+	EXPECT_TRUE(fake_target.running[1]);
+	pkt("QNonStop:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(2, fake_target.set_non_stop_calls);
+	EXPECT_EQ(1, fake_target.resumes);
+
+	/* Back to all-stop: every thread stops first; `?` waits for it. */
+	pkt("QNonStop:0");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_FALSE(fake_target.non_stop);
+	pkt("?");
+	EXPECT_STREQ("", sent());
+	target_fake_stop(STOP_SIGINT, 2, 0);
+	gdb_poll();
+	EXPECT_STREQ(frame(stop_text("T05", 2, "")), sent());
+	/* And all-stop it is: a resume waits for its stop reply. */
+	pkt("vCont;c");
+	EXPECT_STREQ("", sent());
+	target_fake_stop(STOP_SWBREAK, 1, 0);
+	gdb_poll();
+	EXPECT_CONTAINS(sent(), "$T05thread:1;swbreak:;");
+}
+
+TEST(non_stop_connect_reports_one_stopped_thread)
+{
+	/* What gdb sees when it connects: thread 2 (the attach stop was on
+	 * it) stopped, thread 1 running. */
+	start_noack();
+	pkt("vCont;c");
+	target_fake_stop(STOP_SWBREAK, 2, 0);
+	gdb_poll();
+	pkt("QNonStop:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	pkt("?");
+	EXPECT_STREQ(frame(stop_text("T05", 2, "swbreak:;")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+}
+
+TEST(non_stop_question_reports_every_stopped_thread)
+{
+	start_non_stop();
+	pkt("?");
+	EXPECT_STREQ(frame(stop_text("T05", 1, "")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame(stop_text("T05", 2, "")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	/* Nothing open: OK again. */
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+
+	/* Thread 1 runs: only 2 is reported; then neither: OK. */
+	pkt("vCont;c:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	pkt("?");
+	EXPECT_STREQ(frame(stop_text("T05", 2, "")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	pkt("vCont;c:2");
+	pkt("?");
+	EXPECT_STREQ(frame("OK"), sent());
+}
+
+TEST(non_stop_resume_one_thread_then_notification)
+{
+	start_non_stop();
+	pkt("vCont;c:1");
+	/* OK at once; thread 2 is left as it is. */
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	EXPECT_TRUE(fake_target.running[0]);
+	EXPECT_FALSE(fake_target.running[1]);
+	/* Packets are served while thread 1 runs. */
+	pkt("Hg2");
+	EXPECT_STREQ(frame("OK"), sent());
+	pkt("p20");
+	EXPECT_STREQ(frame(reg_hex(2, REG_PC)), sent());
+	pkt("m40000000,2");
+	EXPECT_STREQ(frame("0001"), sent());
+	pkt("Z0,40000010,4");
+	EXPECT_STREQ(frame("OK"), sent());
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ("", sent());
+
+	/* Thread 1 hits a breakpoint: a notification, then vStopped. */
+	target_fake_stop(STOP_SWBREAK, 1, 0);
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T05", 1, "swbreak:;"), sent());
+	/* Not on the thread gdb looks at: that is still 2. */
+	pkt("qC");
+	EXPECT_STREQ(frame("QC2"), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+
+	/* vCont;c:2;s:1: both go, each on its own. */
+	pkt("vCont;c:2;s:1");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_STEP, ACT_CONTINUE);
+	target_fake_stop(STOP_SIGTRAP, 1, 0);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T05", 1, ""), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_TRUE(fake_target.running[1]);
+}
+
+TEST(non_stop_stops_queue_behind_one_notification)
+{
+	start_non_stop();
+	pkt("vCont;c");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_CONTINUE, ACT_CONTINUE);
+	target_fake_stop(STOP_HWBREAK, 2, 0);
+	target_fake_stop(STOP_WATCH, 1, 0x40000100);
+	clear_out();
+	gdb_poll();
+	/* One notification; the other stop waits for vStopped. */
+	EXPECT_STREQ(stop_notification("T05", 2, "hwbreak:;"), sent());
+	pkt("vStopped");
+	/* A reply this time, not a notification. */
+	EXPECT_STREQ(frame(stop_text("T05", 1, "watch:40000100;")), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	/* The sequence is over: the next stop is a notification again. */
+	pkt("vCont;c:1");
+	target_fake_stop(STOP_SIGTRAP, 1, 0);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T05", 1, ""), sent());
+}
+
+TEST(non_stop_stop_not_yet_sent_keeps_its_thread_stopped)
+{
+	start_non_stop();
+	pkt("vCont;c");
+	target_fake_stop(STOP_SWBREAK, 1, 0);
+	target_fake_stop(STOP_SWBREAK, 2, 0);
+	gdb_poll();
+	/* gdb has thread 1's stop, not 2's: even named, 2 stays stopped. */
+	pkt("vCont;c:1;c:2");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	pkt("vStopped");
+	EXPECT_CONTAINS(sent(), "$T05thread:2;swbreak:;");
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	/* Sent now: 2 may go. */
+	pkt("vCont;c:2");
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+}
+
+TEST(non_stop_wildcard_leaves_unacknowledged_stops_stopped)
+{
+	start_non_stop();
+	pkt("vCont;c:2");
+	/* gdb asks thread 2 to stop; its stop is sent, not yet acked, when
+	 * gdb (believing 2 still runs) continues "all": 2 stays stopped. */
+	pkt("vCont;t:2");
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T00", 2, ""), sent());
+	pkt("vCont;c");
+	expect_actions(ACT_CONTINUE, ACT_STOP);
+	EXPECT_FALSE(fake_target.running[1]);
+	/* Named explicitly, it goes (gdb has seen the stop). */
+	pkt("vCont;c:2");
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+	EXPECT_TRUE(fake_target.running[1]);
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+}
+
+TEST(non_stop_vcont_t_stops_threads_with_signal_0)
+{
+	start_non_stop();
+	pkt("vCont;c");
+	/* `interrupt`: one thread. */
+	pkt("vCont;t:2");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(1, fake_target.stop_thread_calls);
+	EXPECT_EQ(2, fake_target.last_stop_thread_tid);
+	EXPECT_EQ(STOP_HALTED, fake_target.last_stop_thread_why);
+	expect_actions(ACT_STOP, ACT_STOP);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T00", 2, ""), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_TRUE(fake_target.running[0]);
+	/* `interrupt -a`: every thread; 2 is stopped already. */
+	pkt("vCont;t");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(3, fake_target.stop_thread_calls);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T00", 1, ""), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	/* Mixed: stop 1... it is stopped; continue 2. */
+	pkt("vCont;t:1;c:2");
+	EXPECT_STREQ(frame("OK"), sent());
+	expect_actions(ACT_STOP, ACT_CONTINUE);
+	EXPECT_FALSE(fake_target.running[0]);
+	EXPECT_TRUE(fake_target.running[1]);
+	/* Still malformed in non-stop mode. */
+	pkt("vCont;t:3");
+	EXPECT_STREQ(frame("E01"), sent());
+	pkt("vCont;x");
+	EXPECT_STREQ(frame("E01"), sent());
+}
+
+TEST(non_stop_ctrl_c_stops_one_running_thread)
+{
+	start_non_stop();
+	/* Nothing runs: nothing to stop. */
+	pkt("vCtrlC");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(0, fake_target.stop_thread_calls);
+	/* Thread 2 runs, gdb looks at 1: 2 is the one that runs. */
+	pkt("vCont;c:2");
+	pkt("vCtrlC");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(2, fake_target.last_stop_thread_tid);
+	EXPECT_EQ(STOP_SIGINT, fake_target.last_stop_thread_why);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(stop_notification("T02", 2, ""), sent());
+	pkt("vStopped");
+	/* Both run: the one Hc names. */
+	pkt("Hc2");
+	pkt("vCont;c");
+	pkt("vCtrlC");
+	EXPECT_EQ(2, fake_target.last_stop_thread_tid);
+	EXPECT_TRUE(fake_target.running[0]);
+	/* A raw 0x03: the same, without a reply. */
+	clear_out();
+	gdb_poll();
+	pkt("vStopped");
+	pkt("Hc1");
+	clear_out();
+	feed("\x03");
+	EXPECT_STREQ("", sent());
+	EXPECT_EQ(3, fake_target.stop_thread_calls);
+	EXPECT_EQ(1, fake_target.last_stop_thread_tid);
+	EXPECT_EQ(STOP_SIGINT, fake_target.last_stop_thread_why);
+}
+
+TEST(non_stop_notifications_in_ack_mode)
+{
+	start();
+	pkt("QNonStop:1");
+	EXPECT_STREQ(acked("OK"), sent());
+	pkt("vCont;c:1");
+	EXPECT_STREQ(acked("OK"), sent());
+	clear_out();
+	target_fake_stop(STOP_SIGTRAP, 1, 0);
+	gdb_poll();
+	/* Notifications are not acked by gdb, and '-' never resends one. */
+	EXPECT_STREQ(stop_notification("T05", 1, ""), sent());
+	clear_out();
+	feed("-");
+	EXPECT_STREQ(frame("OK"), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(acked("OK"), sent());
+}
+
+TEST(non_stop_exit_and_detach)
+{
+	start_non_stop();
+	pkt("vCont;c");
+	target_fake_stop(STOP_EXITED, 1, 0);
+	clear_out();
+	gdb_poll();
+	EXPECT_STREQ(notification("Stop:W00"), sent());
+	pkt("vStopped");
+	EXPECT_STREQ(frame("OK"), sent());
+	/* Detach with a thread running: the target cleans up. */
+	pkt("D");
+	EXPECT_STREQ(frame("OK"), sent());
+	EXPECT_EQ(1, fake_target.detaches);
+	EXPECT_TRUE(gdb_should_close());
+	gdb_close();
+	/* The next session starts in all-stop mode. */
+	gdb_open();
+	EXPECT_FALSE(fake_target.non_stop);
+	target_fake_stop(STOP_SIGTRAP, 1, 0);
+	gdb_poll();
+	pkt("vCont;c");
+	EXPECT_STREQ("+", sent());
+}
+
+static const char *const non_stop_seeds[] = {
+	"QNonStop:1", "QNonStop:0", "vStopped", "vCtrlC", "?", "vCont;t",
+	"vCont;t:1", "vCont;c:2", "vCont;s:1;c", "vCont;c", "c", "s", "Hg2",
+	"Hc1", "g", "m40000000,10", "Z0,40000000,4", "qC", "D", "k",
+};
+
+TEST(fuzz_non_stop_sequences)
+{
+	struct test_rng rng = test_rng_init(0x40057);
+	unsigned int notifications = 0;
+
+	start_noack();
+	pkt("QNonStop:1");
+	for (int iter = 0; iter < 20000; iter++) {
+		const char *seed = non_stop_seeds[test_rng_below(
+			&rng, sizeof(non_stop_seeds) / sizeof(non_stop_seeds[0]))];
+
+		pkt(seed);
+		if (test_rng_below(&rng, 3) == 0)
+			feed("\x03");
+		if (test_rng_below(&rng, 2) == 0)
+			target_fake_stop(
+				(enum target_stop_reason)test_rng_below(&rng, 5),
+				1 + (unsigned)test_rng_below(&rng, 2), 0);
+		gdb_poll();
+		ASSERT_FALSE(out_overflow);
+		/* Notifications, replies: each well formed ('%' as '$'). */
+		for (size_t i = 0; i < out_len; i++) {
+			if (out[i] == '%') {
+				out[i] = '$';
+				notifications++;
+			}
+		}
+		if (!output_well_formed(out, out_len)) {
+			test_note("iteration %d: %s", iter, sent());
+			test_abort("malformed output");
+		}
+		if (gdb_should_close()) {
+			gdb_close();
+			gdb_open();
+			target_fake_stop(STOP_SIGTRAP, 1, 0);
+			gdb_poll();
+			pkt("QStartNoAckMode");
+			pkt("QNonStop:1");
+		}
+	}
+	test_note("notifications: %u", notifications);
+	EXPECT_NE(0, notifications);
 }
 
 /* ---- Monitor ---- */

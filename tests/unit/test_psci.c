@@ -522,6 +522,31 @@ TEST(pause_stops_at_exit_epilogue)
 	EXPECT_FALSE(vm.vcpus[1].pause_requested);
 }
 
+/* The debugger's reload of a running vCPU's debug hardware (non-stop). */
+TEST(debug_reload_at_exit_epilogue)
+{
+	setup();
+	struct vcpu *v = &vm.vcpus[1];
+
+	fake_arch.cpu_index = 0;
+	dbg_host.attached = true;
+	vcpu_request_debug_reload(v);
+	/* Another CPU's vCPU: kicked so that it exits now. */
+	EXPECT_EQ(1, fake_arch.kicks);
+	EXPECT_TRUE(v->debug_reload);
+	EXPECT_FALSE(v->arch.debug_host_owned);
+	vcpu_exit_epilogue(v);
+	/* Reloaded (the fake records dbg_host.attached), not stopped. */
+	EXPECT_TRUE(v->arch.debug_host_owned);
+	EXPECT_FALSE(v->debug_reload);
+	EXPECT_EQ(0, v->arch.saves);
+	EXPECT_EQ(0, fake_arch.wait_events);
+	/* This CPU's own vCPU is in an exit already: no kick. */
+	vcpu_request_debug_reload(&vm.vcpus[0]);
+	EXPECT_EQ(1, fake_arch.kicks);
+	dbg_host.attached = false;
+}
+
 /* vigil's test-only call answers only when vigil.cfg enables test hooks. */
 TEST(test_hook_debug_host_needs_test_hooks)
 {

@@ -60,6 +60,8 @@ struct vcpu {
 	/* Pause/resume: see vcpu_pause(). */
 	volatile bool pause_requested;
 	volatile bool paused;
+	/* Reload the debug hardware at the next exit (vcpu_request_debug_reload). */
+	volatile bool debug_reload;
 	/* How the host debugger resumes it (vigil/debugger.h). */
 	struct vcpu_dbg dbg;
 
@@ -119,6 +121,14 @@ void vcpu_resume(struct vcpu *vcpu);
 void vcpu_request_stop(struct vcpu *vcpu);
 void vcpu_request_run(struct vcpu *vcpu);
 bool vcpu_is_stopped(const struct vcpu *vcpu);
+
+/*
+ * The debugger changed what it wants of the debug hardware (dbg_host)
+ * while this vCPU may be running (GDB's non-stop mode): it reloads its
+ * debug registers (arch_debug_vcpu_resume) at its next exit, which a kick
+ * makes happen at once. The round trip to EL2 is invisible to the guest.
+ */
+void vcpu_request_debug_reload(struct vcpu *vcpu);
 
 
 

@@ -30,9 +30,34 @@ void target_fake_reset(void)
 	fake_target.stats_text = "steps 0\n";
 }
 
+static bool ns_stop_pending(unsigned int tid)
+{
+	for (unsigned int i = 0; i < fake_target.nr_ns_stops; i++) {
+		if (fake_target.ns_stops[i].tid == tid)
+			return true;
+	}
+	return false;
+}
+
+/* Non-stop: a running thread stops (once; later reasons are dropped). */
+static void ns_stop(enum target_stop_reason reason, unsigned int tid,
+		    uint64_t data_addr)
+{
+	if (tid < 1 || tid > FAKE_THREADS_MAX || !fake_target.running[tid - 1] ||
+	    ns_stop_pending(tid) ||
+	    fake_target.nr_ns_stops == FAKE_THREADS_MAX)
+		return;
+	fake_target.ns_stops[fake_target.nr_ns_stops++] =
+		(struct target_stop){reason, tid, data_addr};
+}
+
 void target_fake_stop(enum target_stop_reason reason, unsigned int tid,
 		      uint64_t data_addr)
 {
+	if (fake_target.non_stop) {
+		ns_stop(reason, tid, data_addr);
+		return;
+	}
 	fake_target.stop_ready = true;
 	fake_target.stop = (struct target_stop){reason, tid, data_addr};
 }
@@ -143,6 +168,13 @@ void target_resume(const struct target_resume *r)
 {
 	fake_target.last_resume = *r;
 	fake_target.resumes++;
+	if (!fake_target.non_stop)
+		return;
+	/* Stopped threads, their stops reported, start to run. */
+	for (unsigned int t = 1; t <= fake_target.nr_threads; t++) {
+		if (r->action[t - 1] != ACT_STOP && !ns_stop_pending(t))
+			fake_target.running[t - 1] = true;
+	}
 }
 
 void target_interrupt(void)
@@ -152,6 +184,17 @@ void target_interrupt(void)
 
 bool target_poll_stop(struct target_stop *stop)
 {
+	if (fake_target.non_stop) {
+		if (fake_target.nr_ns_stops == 0)
+			return false;
+		*stop = fake_target.ns_stops[0];
+		fake_target.nr_ns_stops--;
+		memmove(fake_target.ns_stops, fake_target.ns_stops + 1,
+			fake_target.nr_ns_stops * sizeof(*stop));
+		if (stop->tid >= 1 && stop->tid <= FAKE_THREADS_MAX)
+			fake_target.running[stop->tid - 1] = false;
+		return true;
+	}
 	if (!fake_target.stop_ready)
 		return false;
 	fake_target.stop_ready = false;
@@ -159,9 +202,37 @@ bool target_poll_stop(struct target_stop *stop)
 	return true;
 }
 
+bool target_set_non_stop(bool on)
+{
+	fake_target.set_non_stop_calls++;
+	if (on && fake_target.refuse_non_stop)
+		return false;
+	/* Leaving it, every thread stops: a test reports that with
+	 * target_fake_stop(), as for an attach. */
+	fake_target.non_stop = on;
+	memset(fake_target.running, 0, sizeof(fake_target.running));
+	fake_target.nr_ns_stops = 0;
+	return true;
+}
+
+void target_stop_thread(unsigned int tid, enum target_stop_reason why)
+{
+	fake_target.stop_thread_calls++;
+	fake_target.last_stop_thread_tid = tid;
+	fake_target.last_stop_thread_why = why;
+	ns_stop(why, tid, 0);
+}
+
+bool target_thread_stopped(unsigned int tid)
+{
+	return tid >= 1 && tid <= fake_target.nr_threads &&
+	       !fake_target.running[tid - 1] && !ns_stop_pending(tid);
+}
+
 void target_attach(void)
 {
 	fake_target.attaches++;
+	fake_target.non_stop = false;
 }
 
 void target_detach(void)

@@ -49,12 +49,28 @@ struct fake_target {
 	/* Register writes: how many, and the last one. */
 	unsigned int reg_writes;
 	unsigned int last_reg_write_tid, last_reg_write;
+
+	/*
+	 * Non-stop mode: whether it is on, what target_set_non_stop()
+	 * answers, which threads run (resumed, stop not yet polled), and
+	 * the stops target_poll_stop() reports next, oldest first.
+	 */
+	bool non_stop, refuse_non_stop;
+	unsigned int set_non_stop_calls;
+	bool running[FAKE_THREADS_MAX];
+	struct target_stop ns_stops[FAKE_THREADS_MAX];
+	unsigned int nr_ns_stops;
+	/* target_stop_thread() calls: how many, and the last one. */
+	unsigned int stop_thread_calls;
+	unsigned int last_stop_thread_tid;
+	enum target_stop_reason last_stop_thread_why;
 };
 
 extern struct fake_target fake_target;
 
 void target_fake_reset(void);
-/* Make the next target_poll_stop() report this stop. */
+/* Make the next target_poll_stop() report this stop. In non-stop mode:
+ * thread tid, if it runs, stops, reported after those before it. */
 void target_fake_stop(enum target_stop_reason reason, unsigned int tid,
 		      uint64_t data_addr);
 
