@@ -19,6 +19,17 @@ void config_defaults(struct vigil_config *cfg)
 	cfg->gdb_port = CONFIG_DEFAULT_GDB_PORT;
 	cfg->gdb_on_kill = GDB_KILL_STOP;
 	cfg->gdb_freeze_time = true;
+	cfg->gdb_idle_timeout = CONFIG_DEFAULT_GDB_IDLE_TIMEOUT;
+}
+
+bool config_gdb_allows(const struct vigil_config *cfg, uint32_t addr)
+{
+	if (cfg->gdb_allow_count == 0)
+		return true;
+	for (unsigned int i = 0; i < cfg->gdb_allow_count; i++)
+		if ((addr & cfg->gdb_allow[i].mask) == cfg->gdb_allow[i].addr)
+			return true;
+	return false;
 }
 
 bool config_parse_size(const char *s, uint64_t *out)
@@ -103,6 +114,73 @@ bool config_parse_ipv4(const char *s, uint32_t *out)
 	return true;
 }
 
+/*
+ * "a.b.c.d/len" (len 0-32) or a bare "a.b.c.d" (/32). Bits past the
+ * prefix are refused: "10.0.2.5/24" is more likely a typo than a range.
+ */
+static bool parse_cidr(const char *s, struct config_cidr *out)
+{
+	char addr[16];
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	uint32_t prefix = 32, ip;
+
+	if (n >= sizeof(addr))
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	if (!config_parse_ipv4(addr, &ip) ||
+	    (slash != NULL && (!parse_u32(slash + 1, &prefix) || prefix > 32)))
+		return false;
+	out->mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+	out->addr = ip;
+	return (ip & ~out->mask) == 0;
+}
+
+/* gdb.allow: CIDRs separated by commas (blanks around them ignored). */
+static bool parse_allow(struct vigil_config *cfg, const char *value,
+			char *why, size_t why_len)
+{
+	char item[32];
+	const char *p = value;
+	uint8_t count = 0;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		bool fits = n < sizeof(item);
+
+		if (!fits)
+			n = sizeof(item) - 1; /* quoted cut in the message */
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (count == CONFIG_GDB_ALLOW_MAX) {
+			snprintf(why, why_len, "more than %d address ranges",
+				 CONFIG_GDB_ALLOW_MAX);
+			return false;
+		}
+		if (!fits || !parse_cidr(item, &cfg->gdb_allow[count])) {
+			snprintf(why, why_len,
+				 "'%s' is not an address range such as "
+				 "10.0.2.2/32 or 192.168.1.0/24", item);
+			return false;
+		}
+		count++;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	cfg->gdb_allow_count = count;
+	return true;
+}
+
 /* "pci:BB:DD.F" (bus, device, function in hex) or a device-tree path. */
 static bool valid_net_device(const char *v)
 {
@@ -128,7 +206,7 @@ static bool set_string(char *dst, size_t cap, const char *value)
 enum key_kind {
 	KEY_PATH, KEY_CMDLINE, KEY_VCPUS, KEY_MEMORY, KEY_LOG, KEY_BOOL,
 	KEY_NET_DEVICE, KEY_IPV4_PREFIX, KEY_IPV4, KEY_PORT, KEY_PORT_OR_OFF,
-	KEY_ON_KILL,
+	KEY_ON_KILL, KEY_ALLOW, KEY_IDLE_TIMEOUT,
 };
 
 struct key_desc {
@@ -155,6 +233,10 @@ static const struct key_desc keys[] = {
 	{"gdb.freeze_time", KEY_BOOL,
 	 offsetof(struct vigil_config, gdb_freeze_time)},
 	{"gdb.wait", KEY_BOOL, offsetof(struct vigil_config, gdb_wait)},
+	{"gdb.allow", KEY_ALLOW, offsetof(struct vigil_config, gdb_allow)},
+	{"gdb.readonly", KEY_BOOL, offsetof(struct vigil_config, gdb_readonly)},
+	{"gdb.idle_timeout", KEY_IDLE_TIMEOUT,
+	 offsetof(struct vigil_config, gdb_idle_timeout)},
 };
 
 /* Minimum guest RAM: room for a small kernel plus the 2 MiB DTB slot. */
@@ -278,6 +360,19 @@ static bool apply_key(struct vigil_config *cfg, const struct key_desc *k,
 			return false;
 		}
 		return true;
+	case KEY_ALLOW:
+		return parse_allow(cfg, value, why, why_len);
+	case KEY_IDLE_TIMEOUT: {
+		uint32_t secs;
+		if (!parse_u32(value, &secs) || secs == 0 ||
+		    secs > CONFIG_MAX_GDB_IDLE_TIMEOUT) {
+			snprintf(why, why_len, "'%s' is not a number of seconds "
+				 "(1-%d)", value, CONFIG_MAX_GDB_IDLE_TIMEOUT);
+			return false;
+		}
+		cfg->gdb_idle_timeout = secs;
+		return true;
+	}
 	case KEY_BOOL:
 		if (strcmp(value, "on") == 0)
 			*(bool *)field = true;

@@ -642,6 +642,98 @@ TEST(gdb_wait)
 			   "gdb.port = off");
 }
 
+TEST(gdb_allow)
+{
+	struct vigil_config cfg;
+
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_EQ(0, cfg.gdb_allow_count);
+	EXPECT_TRUE(config_gdb_allows(&cfg, 0xc0a80105));
+
+	ASSERT_TRUE(parse("kernel = k\n"
+			  "gdb.allow = 10.0.2.2/32, 192.168.1.0/24,172.16.0.1\n",
+			  &cfg));
+	ASSERT_EQ(3, cfg.gdb_allow_count);
+	EXPECT_EQ(0x0a000202, cfg.gdb_allow[0].addr);
+	EXPECT_EQ(0xffffffff, cfg.gdb_allow[0].mask);
+	EXPECT_EQ(0xc0a80100, cfg.gdb_allow[1].addr);
+	EXPECT_EQ(0xffffff00, cfg.gdb_allow[1].mask);
+	EXPECT_EQ(0xffffffff, cfg.gdb_allow[2].mask); /* bare = /32 */
+	EXPECT_TRUE(config_gdb_allows(&cfg, 0x0a000202));
+	EXPECT_FALSE(config_gdb_allows(&cfg, 0x0a000203));
+	EXPECT_TRUE(config_gdb_allows(&cfg, 0xc0a801ff));
+	EXPECT_FALSE(config_gdb_allows(&cfg, 0xc0a80201));
+	EXPECT_TRUE(config_gdb_allows(&cfg, 0xac100001));
+
+	/* /0 is everyone, said out loud. */
+	ASSERT_TRUE(parse("kernel = k\ngdb.allow = 0.0.0.0/0\n", &cfg));
+	EXPECT_TRUE(config_gdb_allows(&cfg, 0x01020304));
+	/* The last line wins, whole. */
+	ASSERT_TRUE(parse("kernel = k\ngdb.allow = 10.0.0.0/8, 10.0.2.2\n"
+			  "gdb.allow = 10.0.2.0/24\n", &cfg));
+	EXPECT_EQ(1, cfg.gdb_allow_count);
+	/* Eight fit, nine do not. */
+	ASSERT_TRUE(parse("kernel = k\ngdb.allow = 1.0.0.1,1.0.0.2,1.0.0.3,"
+			  "1.0.0.4,1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8\n", &cfg));
+	EXPECT_EQ(8, cfg.gdb_allow_count);
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 1.0.0.1,1.0.0.2,1.0.0.3,"
+			   "1.0.0.4,1.0.0.5,1.0.0.6,1.0.0.7,1.0.0.8,1.0.0.9\n",
+			   "vigil.cfg:2: gdb.allow: more than 8 address ranges");
+
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.5/24\n",
+			   "vigil.cfg:2: gdb.allow: '10.0.2.5/24' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.2/33\n",
+			   "vigil.cfg:2: gdb.allow: '10.0.2.2/33' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.2/\n",
+			   "vigil.cfg:2: gdb.allow: '10.0.2.2/' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.2,\n",
+			   "vigil.cfg:2: gdb.allow: '' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow =\n",
+			   "vigil.cfg:2: gdb.allow: '' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = any\n",
+			   "vigil.cfg:2: gdb.allow: 'any' is not an "
+			   "address range such as 10.0.2.2/32 or 192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.0/24 "
+			   "10.0.3.0/24\n",
+			   "vigil.cfg:2: gdb.allow: '10.0.2.0/24 10.0.3.0/24' is "
+			   "not an address range such as 10.0.2.2/32 or "
+			   "192.168.1.0/24");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.allow = 10.0.2.0/24"
+			   "0000000000000000000000000000\n",
+			   "vigil.cfg:2: gdb.allow: '10.0.2.0/2400000000000000000"
+			   "000' is not an address range such as 10.0.2.2/32 or "
+			   "192.168.1.0/24");
+}
+
+TEST(gdb_readonly_and_idle_timeout)
+{
+	struct vigil_config cfg;
+
+	expect_on_off_key("gdb.readonly",
+			  offsetof(struct vigil_config, gdb_readonly));
+	ASSERT_TRUE(parse("kernel = k\n", &cfg));
+	EXPECT_FALSE(cfg.gdb_readonly);
+	EXPECT_EQ(10, cfg.gdb_idle_timeout);
+	ASSERT_TRUE(parse("kernel = k\ngdb.idle_timeout = 3600\n", &cfg));
+	EXPECT_EQ(3600, cfg.gdb_idle_timeout);
+	ASSERT_TRUE(parse("kernel = k\ngdb.idle_timeout = 1\n", &cfg));
+	EXPECT_EQ(1, cfg.gdb_idle_timeout);
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.idle_timeout = 0\n",
+			   "vigil.cfg:2: gdb.idle_timeout: '0' is not a number "
+			   "of seconds (1-3600)");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.idle_timeout = 3601\n",
+			   "vigil.cfg:2: gdb.idle_timeout: '3601' is not a number "
+			   "of seconds (1-3600)");
+	EXPECT_PARSE_ERROR("kernel = k\ngdb.idle_timeout = 10s\n",
+			   "vigil.cfg:2: gdb.idle_timeout: '10s' is not a number "
+			   "of seconds (1-3600)");
+}
+
 TEST(net_keys)
 {
 	struct vigil_config cfg;

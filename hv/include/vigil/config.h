@@ -13,6 +13,14 @@
 #define CONFIG_PATH_MAX 256
 #define CONFIG_CMDLINE_MAX 1024
 #define CONFIG_ERROR_MAX 192
+/* gdb.allow: at most this many address ranges. */
+#define CONFIG_GDB_ALLOW_MAX 8
+
+/* An IPv4 range, host order: addr has no bits outside mask. */
+struct config_cidr {
+	uint32_t addr;
+	uint32_t mask;
+};
 
 enum log_level {
 	LOG_QUIET = 0, /* only fatal messages */
@@ -48,9 +56,18 @@ struct vigil_config {
 	bool gdb_freeze_time;
 	/* Hold the guest at its first instruction until a debugger lets it go. */
 	bool gdb_wait;
+	/* Who may connect to the stub; none listed = anyone. */
+	struct config_cidr gdb_allow[CONFIG_GDB_ALLOW_MAX];
+	uint8_t gdb_allow_count;
+	/* Registers and memory readable, nothing that changes the guest. */
+	bool gdb_readonly;
+	/* Seconds a connection may stay without a first packet. */
+	uint32_t gdb_idle_timeout;
 };
 
 #define CONFIG_DEFAULT_GDB_PORT 1234
+#define CONFIG_DEFAULT_GDB_IDLE_TIMEOUT 10
+#define CONFIG_MAX_GDB_IDLE_TIMEOUT 3600
 
 #define CONFIG_DEFAULT_MEMORY (256UL << 20)
 
@@ -67,6 +84,9 @@ bool config_parse(const char *text, size_t len, struct vigil_config *cfg,
 
 /* Parse "a.b.c.d" into a host-order IPv4 address. */
 bool config_parse_ipv4(const char *s, uint32_t *out);
+
+/* Whether gdb.allow lets a peer (host-order IPv4 address) connect. */
+bool config_gdb_allows(const struct vigil_config *cfg, uint32_t addr);
 
 /* Parse a size such as "512M", "1G", "4096", "64K". */
 bool config_parse_size(const char *s, uint64_t *out);
