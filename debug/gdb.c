@@ -23,7 +23,14 @@
  * only once the packet is known to be good (decode, then act).
  *
  * Error replies: E01 malformed packet or argument, E02 the target refused
- * (a register or breakpoint operation failed), E03 memory not accessible.
+ * (a register or breakpoint operation failed), E03 memory not accessible,
+ * and E.<text> for what a read-only session (gdb.readonly) may not do.
+ *
+ * Read-only: gdb may read registers and memory, stop the guest (attach,
+ * Ctrl-C) and let it run again (continue, step, detach), but nothing that
+ * changes guest state: no register or memory writes, no breakpoints or
+ * watchpoints (they patch guest memory or take over the debug hardware the
+ * guest may be using itself), no monitor reset, no `k` that resets.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -37,6 +44,10 @@
 #define E_INVALID "E01"
 #define E_TARGET "E02"
 #define E_MEMORY "E03"
+#define E_RO_REGS "E.vigil: read-only session (gdb.readonly): registers cannot be written"
+#define E_RO_MEM "E.vigil: read-only session (gdb.readonly): memory cannot be written"
+#define E_RO_BREAK "E.vigil: read-only session (gdb.readonly): no breakpoints or watchpoints"
+#define E_RO_KILL "E.vigil: read-only session (gdb.readonly): kill would reset the guest (gdb.on_kill = reset)"
 
 #define MAX_SIGNAL 0xff
 /* Threads gdb can name: what struct target_resume has room for. */
@@ -106,6 +117,9 @@ static struct {
 	/* A monitor command, decoded: at most half a packet. */
 	char cmd[GDB_PACKET_SIZE / 2 + 1];
 } s;
+
+/* gdb.readonly: kept across sessions (s is cleared for each). */
+static bool readonly;
 
 static const char supported[] =
 	"PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;"
@@ -583,6 +597,10 @@ static void handle_legacy_resume(struct rsp_cursor *c, bool step,
 		wild = ~0U;
 	}
 	r.resumed_tid = tid;
+	if (have_addr && readonly) {
+		reply(E_RO_REGS); /* resuming elsewhere writes pc */
+		return;
+	}
 	if (have_addr) {
 		uint8_t pc[sizeof(addr)];
 
@@ -740,16 +758,29 @@ static void handle_write_all_regs(struct rsp_cursor *c)
 		reply(E_INVALID);
 		return;
 	}
+	if (readonly) {
+		reply(E_RO_REGS);
+		return;
+	}
+	/* Every value checked before any is written. */
 	off = 0;
 	for (n = 0; n < nr; n++) {
 		const struct target_reg *r = target_reg_info(n);
 
 		/* Read-only registers come back as gdb read them. */
 		if (r->writable &&
-		    !target_write_reg(s.g_tid, n, s.scratch + off)) {
+		    !target_reg_write_ok(s.g_tid, n, s.scratch + off)) {
 			reply(E_TARGET);
 			return;
 		}
+		off += r->size;
+	}
+	off = 0;
+	for (n = 0; n < nr; n++) {
+		const struct target_reg *r = target_reg_info(n);
+
+		if (r->writable)
+			(void)target_write_reg(s.g_tid, n, s.scratch + off);
 		off += r->size;
 	}
 	reply("OK");
@@ -792,6 +823,10 @@ static void handle_write_reg(struct rsp_cursor *c)
 	if (rsp_left(c) != 2u * r->size ||
 	    !rsp_hex_decode(c->p, rsp_left(c), buf, sizeof(buf))) {
 		reply(E_INVALID);
+		return;
+	}
+	if (readonly) {
+		reply(E_RO_REGS);
 		return;
 	}
 	if (!r->writable || !target_write_reg(s.g_tid, regnum, buf)) {
@@ -845,7 +880,13 @@ static void write_mem(uint64_t addr, size_t len)
 		reply("OK"); /* X addr,0: gdb's probe for X support */
 		return;
 	}
+	if (readonly) {
+		reply(E_RO_MEM);
+		return;
+	}
+	/* The whole range, before any byte is written. */
 	if (addr + len - 1 < addr ||
+	    !target_mem_writable(s.g_tid, addr, len) ||
 	    target_write_mem(s.g_tid, addr, s.scratch, len) != len) {
 		reply(E_MEMORY);
 		return;
@@ -893,6 +934,10 @@ static void handle_breakpoint(struct rsp_cursor *c, bool insert)
 	}
 	if (type > BP_WATCH_ACCESS) {
 		reply(""); /* a kind of breakpoint we do not know */
+		return;
+	}
+	if (readonly) {
+		reply(E_RO_BREAK);
 		return;
 	}
 	res = insert ? target_insert_bp((enum target_bp_type)type, addr, kind)
@@ -1126,6 +1171,10 @@ static void handle_monitor(struct rsp_cursor *c)
 	} else if (word_is(word, wlen, "step-irqs")) {
 		monitor_switch("step-irqs", arg, target_set_step_irqs,
 			       target_step_irqs);
+	} else if (word_is(word, wlen, "reset") && *arg == '\0' &&
+		   readonly) {
+		monitor_fail("monitor reset refused: this is a read-only "
+			     "session (gdb.readonly = on)\n");
 	} else if (word_is(word, wlen, "reset") && *arg == '\0') {
 		target_reset();
 		console_output("resetting the machine: vigil and the guest "
@@ -1275,6 +1324,12 @@ static void handle_packet(const uint8_t *data, size_t len)
 		handle_detach(&c);
 		break;
 	case 'k':
+		if (readonly && target_kill_resets()) {
+			/* gdb does not wait for a reply, and closes the
+			 * connection: the guest then runs on as after D. */
+			reply(E_RO_KILL);
+			break;
+		}
 		/* No reply: gdb does not wait for one. */
 		s.state = SESSION_DONE;
 		s.should_close = true;
@@ -1427,6 +1482,11 @@ void gdb_close(void)
 	}
 	s.state = SESSION_CLOSED;
 	s.should_close = false;
+}
+
+void gdb_set_readonly(bool on)
+{
+	readonly = on;
 }
 
 bool gdb_should_close(void)

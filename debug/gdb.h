@@ -24,6 +24,11 @@ void gdb_receive(const uint8_t *data, size_t len);
 void gdb_poll(void);
 /* The client went away (or must go): breakpoints out, the guest runs. */
 void gdb_close(void);
+/*
+ * gdb.readonly: from now on, every session may read but not change the
+ * guest (gdb.c's header says exactly what is refused).
+ */
+void gdb_set_readonly(bool on);
 /* True after `D` or `k` was answered: the transport closes the connection. */
 bool gdb_should_close(void);
 

@@ -285,6 +285,18 @@ static bool guest_pstate_ok(uint64_t pstate)
 	return m == PSTATE_M_EL0T || m == PSTATE_M_EL1T || m == PSTATE_M_EL1H;
 }
 
+bool target_reg_write_ok(unsigned int tid, unsigned int regnum,
+			 const uint8_t *buf)
+{
+	const struct target_reg *info = target_reg_info(regnum);
+
+	if (stopped_vcpu(tid) == NULL || info == NULL || !info->writable)
+		return false;
+	if (regnum == REG_CPSR)
+		return guest_pstate_ok(get_le(buf, 4));
+	return true;
+}
+
 bool target_write_reg(unsigned int tid, unsigned int regnum,
 		      const uint8_t *buf)
 {
@@ -464,6 +476,21 @@ static size_t access_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
 		done += n;
 	}
 	return done;
+}
+
+bool target_mem_writable(unsigned int tid, uint64_t addr, size_t len)
+{
+	size_t done = 0;
+
+	if (!mem_allowed(tid))
+		return false;
+	while (done < len) {
+		uint64_t pa, span;
+		if (!translate(tid, addr + done, &pa, &span))
+			return false;
+		done += len - done < span ? len - done : (size_t)span;
+	}
+	return true;
 }
 
 size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
@@ -1248,9 +1275,14 @@ void target_detach(void)
 	}
 }
 
+bool target_kill_resets(void)
+{
+	return the_vm.cfg != NULL && the_vm.cfg->gdb_on_kill == GDB_KILL_RESET;
+}
+
 void target_kill(void)
 {
-	if (the_vm.cfg != NULL && the_vm.cfg->gdb_on_kill == GDB_KILL_RESET) {
+	if (target_kill_resets()) {
 		target_reset();
 		return;
 	}

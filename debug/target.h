@@ -59,6 +59,13 @@ bool target_write_reg(unsigned int tid, unsigned int regnum,
 		      const uint8_t *buf);
 
 /*
+ * Whether target_write_reg(tid, regnum, buf) would succeed, changing
+ * nothing: a G packet checks every register before it writes any.
+ */
+bool target_reg_write_ok(unsigned int tid, unsigned int regnum,
+			 const uint8_t *buf);
+
+/*
  * Guest memory, at guest-virtual addresses as thread tid sees them, or at
  * guest-physical ones in physical mode. Returns the number of bytes done
  * from the start (short at the first byte that does not translate or is
@@ -69,6 +76,12 @@ size_t target_read_mem(unsigned int tid, uint64_t addr, uint8_t *buf,
 		       size_t len);
 size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
 			size_t len);
+/*
+ * Whether all of [addr, addr + len) translates to guest RAM for thread tid
+ * now, so that target_write_mem() writes every byte: M and X check the
+ * whole range before they write any.
+ */
+bool target_mem_writable(unsigned int tid, uint64_t addr, size_t len);
 void target_set_phys(bool on);
 bool target_phys(void);
 
@@ -172,6 +185,8 @@ void target_attach(void);
 void target_detach(void);
 /* `k`: stop the guest for good or reset it, as gdb.on_kill says. */
 void target_kill(void);
+/* gdb.on_kill = reset: `k` would reset the guest. */
+bool target_kill_resets(void);
 /*
  * monitor reset: vigil has one guest, so its reset is the machine's (as
  * for the guest's own PSCI SYSTEM_RESET); it happens shortly after the call,

@@ -98,6 +98,7 @@ static void start(void)
 	target_fake_reset();
 	clear_out();
 	out_overflow = false;
+	gdb_set_readonly(false);
 	gdb_open();
 	target_fake_stop(STOP_SIGINT, 1, 0);
 	gdb_poll();
@@ -371,6 +372,33 @@ TEST(G_prefix_and_bad_lengths)
 	EXPECT_EQ(2, fake_target.reg_writes);
 }
 
+/* Decode, then act: one bad value in a G, and no register is written. */
+TEST(G_rejected_writes_nothing)
+{
+	static char hex[2 * GDB_PACKET_SIZE];
+	static uint8_t before[FAKE_REGS_MAX][FAKE_REG_BYTES];
+	size_t n = 1;
+
+	start_noack();
+	hex[0] = 'G';
+	for (unsigned int r = 0; r < target_nr_regs(); r++)
+		for (unsigned int i = 0; i < target_reg_info(r)->size; i++)
+			n += (size_t)sprintf(hex + n, "%02x", 0x5a);
+	memcpy(before, fake_target.regs[0], sizeof(before));
+	/* cpsr, after x0..pc: the target refuses its value. */
+	fake_target.fail_write_reg = REG_CPSR;
+	pkt(hex);
+	EXPECT_STREQ(frame("E02"), sent());
+	EXPECT_EQ(0, fake_target.reg_writes);
+	EXPECT_MEMEQ(before, fake_target.regs[0], sizeof(before));
+	/* The last writable one refused: the same. */
+	fake_target.fail_write_reg = REG_EL - 1;
+	pkt(hex);
+	EXPECT_STREQ(frame("E02"), sent());
+	EXPECT_EQ(0, fake_target.reg_writes);
+	EXPECT_MEMEQ(before, fake_target.regs[0], sizeof(before));
+}
+
 TEST(p_and_P)
 {
 	start_noack();
@@ -475,6 +503,23 @@ TEST(M_writes_memory)
 	EXPECT_STREQ(frame("E03"), sent());
 	pkt("M4000ffff,2:0102");
 	EXPECT_STREQ(frame("E03"), sent());
+}
+
+/* Decode, then act: a range that runs off guest RAM writes no byte. */
+TEST(M_and_X_partly_mapped_write_nothing)
+{
+	static const char xpayload[] = "X4000fffe,4:\x01\x02\x03\x04";
+
+	start_noack();
+	pkt("M4000fffc,8:0102030405060708");
+	EXPECT_STREQ(frame("E03"), sent());
+	pkt_len(xpayload, sizeof(xpayload) - 1);
+	EXPECT_STREQ(frame("E03"), sent());
+	pkt("M3ffffffe,4:01020304"); /* starts below RAM */
+	EXPECT_STREQ(frame("E03"), sent());
+	EXPECT_EQ(0, fake_target.mem_writes);
+	EXPECT_MEMEQ("\xfc\xfd\xfe\xff", fake_target.mem + 0xfffc, 4);
+	EXPECT_MEMEQ("\x00\x01", fake_target.mem, 2);
 }
 
 TEST(X_binary_with_escapes)
@@ -1494,6 +1539,89 @@ TEST(kill)
 	EXPECT_TRUE(gdb_should_close());
 	gdb_close();
 	EXPECT_EQ(0, fake_target.detaches);
+}
+
+/* ---- Read-only sessions (gdb.readonly) ---- */
+
+#define RO_REGS "E.vigil: read-only session (gdb.readonly): registers cannot be written"
+#define RO_MEM "E.vigil: read-only session (gdb.readonly): memory cannot be written"
+#define RO_BREAK "E.vigil: read-only session (gdb.readonly): no breakpoints or watchpoints"
+
+TEST(readonly_refuses_changes)
+{
+	static const char xpayload[] = "X40000100,1:\x01";
+	const char *final;
+
+	start_noack();
+	gdb_set_readonly(true);
+	/* Reads work. */
+	pkt("m40000010,4");
+	EXPECT_STREQ(frame("10111213"), sent());
+	pkt("p20");
+	EXPECT_STREQ(frame("0120000102030405"), sent());
+	pkt("?");
+	EXPECT_EQ(0, strncmp(sent(), "$T05", 4));
+	/* Writes do not, whatever their kind. */
+	pkt("G11111111111111112222222222222222");
+	EXPECT_STREQ(frame(RO_REGS), sent());
+	pkt("P20=efbeadde00000000");
+	EXPECT_STREQ(frame(RO_REGS), sent());
+	pkt("M40000100,3:aabbcc");
+	EXPECT_STREQ(frame(RO_MEM), sent());
+	pkt_len(xpayload, sizeof(xpayload) - 1);
+	EXPECT_STREQ(frame(RO_MEM), sent());
+	/* gdb's probe for X changes nothing. */
+	pkt("X40000000,0:");
+	EXPECT_STREQ(frame("OK"), sent());
+	for (unsigned int type = 0; type <= 4; type++) {
+		char z[32];
+		snprintf(z, sizeof(z), "Z%u,40001000,4", type);
+		pkt(z);
+		EXPECT_STREQ(frame(RO_BREAK), sent());
+		z[0] = 'z';
+		pkt(z);
+		EXPECT_STREQ(frame(RO_BREAK), sent());
+	}
+	/* Malformed is still malformed: decoding comes first. */
+	pkt("M40000100,3:aabb");
+	EXPECT_STREQ(frame("E01"), sent());
+	/* Resuming at another address would write pc. */
+	pkt("c40002000");
+	EXPECT_STREQ(frame(RO_REGS), sent());
+	clear_out();
+	monitor("reset");
+	EXPECT_STREQ("monitor reset refused: this is a read-only session "
+		     "(gdb.readonly = on)\n", console(&final));
+	EXPECT_STREQ("E01", final);
+	EXPECT_EQ(0, fake_target.resets);
+	EXPECT_EQ(0, fake_target.reg_writes);
+	EXPECT_EQ(0, fake_target.mem_writes);
+	EXPECT_EQ(0, fake_target.nr_bp);
+	EXPECT_EQ(0, fake_target.resumes);
+	/* Stepping and continuing are allowed. */
+	pkt("vCont;s:1");
+	EXPECT_EQ(1, fake_target.resumes);
+	gdb_set_readonly(false);
+}
+
+TEST(readonly_kill)
+{
+	start_noack();
+	gdb_set_readonly(true);
+	fake_target.kill_resets = true;
+	pkt("k");
+	EXPECT_STREQ(frame("E.vigil: read-only session (gdb.readonly): kill "
+			   "would reset the guest (gdb.on_kill = reset)"),
+		     sent());
+	EXPECT_EQ(0, fake_target.kills);
+	EXPECT_FALSE(gdb_should_close());
+	/* gdb.on_kill = stop changes nothing in the guest: allowed. */
+	fake_target.kill_resets = false;
+	pkt("k");
+	EXPECT_EQ(1, fake_target.kills);
+	EXPECT_TRUE(gdb_should_close());
+	gdb_close();
+	gdb_set_readonly(false);
 }
 
 TEST(close_detaches_in_every_state)

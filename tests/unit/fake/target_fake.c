@@ -88,6 +88,14 @@ bool target_read_reg(unsigned int tid, unsigned int regnum, uint8_t *buf)
 	return true;
 }
 
+bool target_reg_write_ok(unsigned int tid, unsigned int regnum,
+			 const uint8_t *buf)
+{
+	(void)buf;
+	return reg_ok(tid, regnum) && target_reg_info(regnum)->writable &&
+	       (int)regnum != fake_target.fail_write_reg;
+}
+
 bool target_write_reg(unsigned int tid, unsigned int regnum,
 		      const uint8_t *buf)
 {
@@ -131,6 +139,17 @@ size_t target_write_mem(unsigned int tid, uint64_t addr, const uint8_t *buf,
 	fake_target.last_mem_tid = tid;
 	memcpy(fake_target.mem + (addr - FAKE_MEM_BASE) * (n != 0), buf, n);
 	return n;
+}
+
+bool target_mem_writable(unsigned int tid, uint64_t addr, size_t len)
+{
+	(void)tid;
+	return mem_span(addr, len) == len;
+}
+
+bool target_kill_resets(void)
+{
+	return fake_target.kill_resets;
 }
 
 void target_set_phys(bool on)

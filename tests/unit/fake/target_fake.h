@@ -45,6 +45,7 @@ struct fake_target {
 	bool stop_ready;
 	struct target_stop stop;
 	bool phys, step_irqs;
+	bool kill_resets; /* gdb.on_kill = reset */
 	const char *vcpus_text, *stats_text;
 	/* Register writes: how many, and the last one. */
 	unsigned int reg_writes;
