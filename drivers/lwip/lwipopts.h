@@ -62,7 +62,9 @@
 #define TCP_SND_BUF (8 * TCP_MSS)
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
 #define TCP_QUEUE_OOSEQ 1
-#define LWIP_TCP_KEEPALIVE 0
+/* Per-connection keepalive timing: the GDB session notices a vanished
+ * peer (debug/transport.c). */
+#define LWIP_TCP_KEEPALIVE 1
 
 /* Checksums: lwIP computes and checks all of them in software (the
  * defaults), whatever the NIC could offload. */
