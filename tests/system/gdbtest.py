@@ -40,6 +40,10 @@ contain the lines of NAME.expect in order; or the protocol fuzzer
     ("wait", "gdb.wait (QEMU: -S): first stop at the entry, breakpoints set there"),
     ("wait-reset", "gdb.wait, static address: monitor reset, kill (on_kill = reset)"),
     ("non-stop", "set non-stop on: one vCPU stops, the other runs; interrupt (-a)"),
+    ("allow-refused", "gdb.allow = 10.0.2.3/32: the client (10.0.2.2) is closed at once"),
+    ("allow-ok", "gdb.allow = 10.0.2.0/24: a normal session"),
+    ("readonly", "gdb.readonly = on: Z0, M, G, P refused with E.<text>; g, m, ? work"),
+    ("idle-conns", "60 silent connections, then a debugger attaches within 2 s"),
 ]) + """
 
 For every case, --out DIR (default BUILD/system/gdb-<target>-<case>) gets
@@ -72,6 +76,32 @@ WAIT_LINE = "vigil: gdb: waiting for a debugger on 10.0.2.15:1234"
 SESSION_TIMEOUT = 240
 
 
+def rsp_frame(payload):
+    data = payload.encode("latin-1")
+    return b"$" + data + b"#%02x" % (sum(data) & 0xff)
+
+
+class RspClient:
+    """The smallest RSP client: ack mode, one reply per packet."""
+
+    def __init__(self, sock):
+        self.s, self.buf = sock, b""
+        self.s.sendall(b"+")
+
+    def ask(self, payload):
+        self.s.sendall(rsp_frame(payload))
+        while True:
+            m = re.search(rb"\$([^#]*)#[0-9a-fA-F]{2}", self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                self.s.sendall(b"+")
+                return m.group(1).decode("latin-1")
+            data = self.s.recv(65536)
+            if not data:
+                raise CaseFailed("the stub closed the connection after %r" % payload[:20])
+            self.buf += data
+
+
 class CaseFailed(Exception):
     pass
 
@@ -96,6 +126,9 @@ def marks():
 # -S), so the case starts once the stub waits, not once the guest is ready;
 # "reboot": a reset reboots (tools/qemu.sh -R) instead of ending QEMU.
 MACHINE = {
+    "allow-refused": {"cfg": ["gdb.allow = 10.0.2.3/32"]},
+    "allow-ok": {"cfg": ["gdb.allow = 10.0.2.0/24"]},
+    "readonly": {"cfg": ["gdb.readonly = on"]},
     "freeze-time-off": {"cfg": ["gdb.freeze_time = off"]},
     "wait": {"cfg": ["gdb.wait = on"], "held": True},
     "wait-reset": {"cfg": ["gdb.wait = on", "gdb.on_kill = reset", "net.ip = 10.0.2.15/24",
@@ -397,6 +430,95 @@ class Runner:
         # The detach let it go: it gets as far as a guest does unhindered.
         self.m.wait_for_count(READY_LINE, 1, timeout=60)
 
+    def allow_refused(self):
+        """QEMU's user network: every client comes from 10.0.2.2."""
+        start = time.time()
+        with socket.create_connection(("127.0.0.1", self.m.port), timeout=5) as s:
+            s.sendall(b"+" + rsp_frame("?"))
+            try:
+                data = s.recv(4096)
+            except (ConnectionResetError, socket.timeout) as e:
+                data = e
+        took = time.time() - start
+        print("refused client closed after %.2f s (%r)" % (took, data))
+        if data != b"" and not isinstance(data, ConnectionResetError):
+            raise CaseFailed("refused client got %r, not a close" % (data,))
+        if took > 3:
+            raise CaseFailed("refused client closed only after %.1f s" % took)
+        pattern = re.compile(r"^vigil: gdb: connection from 10\.0\.2\.2:\d+ refused: "
+                             r"not in gdb\.allow$")
+        deadline = time.time() + 5
+        while not any(pattern.match(l) for l in self.m.lines()):
+            if time.time() > deadline:
+                raise CaseFailed("no 'connection from 10.0.2.2:N refused: not in "
+                                 "gdb.allow' line")
+            time.sleep(0.2)
+        if any("gdb.allow is not set" in l for l in self.m.lines()):
+            raise CaseFailed("the any-peer warning with gdb.allow set")
+
+    def allow_ok(self):
+        self.session("threads")
+        if any("refused" in l for l in self.m.lines()):
+            raise CaseFailed("a refusal with gdb.allow = 10.0.2.0/24")
+
+    def readonly(self):
+        ro = "E.vigil: read-only session (gdb.readonly): "
+        scratch = self.symbol("scratch")
+        with socket.create_connection(("127.0.0.1", self.m.port), timeout=10) as s:
+            c = RspClient(s)
+            stop = c.ask("?")
+            if not re.match(r"^[ST][0-9a-f]{2}", stop):
+                raise CaseFailed("? answered %r" % stop)
+            regs = c.ask("g")
+            if not re.match(r"^[0-9a-fx]{200,}$", regs):
+                raise CaseFailed("g answered %r" % regs[:60])
+            mem = c.ask("m%x,4" % scratch)
+            if not re.match(r"^[0-9a-f]{8}$", mem):
+                raise CaseFailed("m answered %r" % mem)
+            for packet, want in [
+                    ("Z0,%x,4" % scratch, ro + "no breakpoints or watchpoints"),
+                    ("Z2,%x,4" % scratch, ro + "no breakpoints or watchpoints"),
+                    ("M%x,4:01020304" % scratch, ro + "memory cannot be written"),
+                    ("G" + regs[:32], ro + "registers cannot be written"),
+                    ("P0=0000000000000000", ro + "registers cannot be written")]:
+                got = c.ask(packet)
+                print("%-30s -> %s" % (packet[:30], got))
+                if got != want:
+                    raise CaseFailed("%s answered %r, not %r" % (packet[:20], got, want))
+            if c.ask("m%x,4" % scratch) != mem:
+                raise CaseFailed("memory changed under a read-only session")
+            if c.ask("D") != "OK":
+                raise CaseFailed("D not answered OK")
+
+    def idle_conns(self):
+        """Silent connections must not lock the debugger out (issue #13)."""
+        idle = []
+        try:
+            for _ in range(60):
+                idle.append(socket.create_connection(("127.0.0.1", self.m.port), timeout=5))
+                time.sleep(0.02)
+            time.sleep(1)
+            start = time.time()
+            with socket.create_connection(("127.0.0.1", self.m.port), timeout=10) as s:
+                c = RspClient(s)
+                c.ask("qSupported:swbreak+")
+                stop = c.ask("?")
+                took = time.time() - start
+                print("attach with 60 idle connections open: %.3f s (stop reply %s)"
+                      % (took, stop[:3]))
+                if not re.match(r"^[ST][0-9a-f]{2}", stop):
+                    raise CaseFailed("? answered %r" % stop)
+                if took > 2:
+                    raise CaseFailed("attach took %.2f s (limit 2 s)" % took)
+                if c.ask("D") != "OK":
+                    raise CaseFailed("D not answered OK")
+            time.sleep(1)
+            # A real gdb too, the idle ones still open.
+            self.session("threads")
+        finally:
+            for s in idle:
+                s.close()
+
     def symbol(self, name):
         out = subprocess.check_output([NM, os.path.join(self.args.guests, "gdbtarget.elf")],
                                       text=True)
@@ -471,6 +593,10 @@ CASES = {
     "wait": lambda r: r.session("wait"),
     "wait-reset": lambda r: r.wait_reset(),
     "non-stop": lambda r: r.non_stop(),
+    "allow-refused": lambda r: r.allow_refused(),
+    "allow-ok": lambda r: r.allow_ok(),
+    "readonly": lambda r: r.readonly(),
+    "idle-conns": lambda r: r.idle_conns(),
 }
 
 
@@ -483,6 +609,10 @@ VIGIL_ONLY = {
     "freeze-time-off": "a vigil.cfg key (QEMU's TCG clock always stops with the guest)",
     "wait-reset": "QEMU's stub has no monitor reset",
     "non-stop": "QEMU 7.2's stub has no non-stop mode (no QNonStop)",
+    "allow-refused": "a vigil.cfg key",
+    "allow-ok": "a vigil.cfg key",
+    "readonly": "a vigil.cfg key",
+    "idle-conns": "QEMU's stub serves one connection at a time",
 }
 
 

@@ -760,7 +760,7 @@ fi
 GDB_CASES="hbreak watch rwatch awatch stepi next-step threads sched-lock
 	interrupt set-var registers detach-reattach disconnect-reattach second-client
 	monitor kill-reattach fuzz lldb freeze-time freeze-time-off wait wait-reset
-	non-stop"
+	non-stop allow-refused allow-ok readonly idle-conns"
 # run_gdbtest NAME CASE [gdbtest.py options...]: gdbtest.py's CASE as case NAME.
 run_gdbtest() {
 	local name=$1 gdb_case=$2
