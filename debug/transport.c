@@ -39,6 +39,7 @@
 #include <lwip/tcp.h>
 
 #include "gdb.h"
+#include "rsp.h"
 #include "target.h"
 
 /* Enough for a few maximum-size replies queued behind a full window. */
@@ -269,17 +270,6 @@ static void send_packet_raw(struct tcp_pcb *pcb, const char *text)
 	tcp_output(pcb);
 }
 
-static int hex_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * One more byte of a pending connection: true once it ends a valid
  * packet. Anything before a '$' (gdb's first '+', stray bytes) is kept
@@ -303,12 +293,12 @@ static bool first_packet_byte(struct pending *pc, uint8_t c)
 			pc->sum = (uint8_t)(pc->sum + c);
 		return false;
 	case SCAN_SUM_HIGH:
-		v = hex_value(c);
+		v = rsp_hex_value(c);
 		pc->sum_got = (uint8_t)(v << 4);
 		pc->scan = v < 0 ? SCAN_START : SCAN_SUM_LOW;
 		return false;
 	case SCAN_SUM_LOW:
-		v = hex_value(c);
+		v = rsp_hex_value(c);
 		pc->scan = SCAN_START;
 		return v >= 0 && (uint8_t)(pc->sum_got | v) == pc->sum;
 	}
