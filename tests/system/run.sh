@@ -364,6 +364,43 @@ if selected net-hidden-device; then
 	end_case
 fi
 
+# No DMA past stage 2 (no SMMU is driven): QEMU's fw-cfg, whose DMA
+# interface writes to physical addresses, is not the guest's. First with
+# unsafe.dma_passthrough = on, which passes it (and every other device
+# that can master DMA) through with a warning naming it: the guest reads
+# its signature, and starts no DMA. That run's "loaded at" line says where
+# vigil is; the second run, by default, programs a DMA write of 1 MiB of
+# zeros there: the access aborts, vigil logs it and keeps running.
+FWCFG=0x9020000
+if selected dma-fwcfg; then
+	begin_case dma-fwcfg
+	make_esp "$GUESTS/fwcfg.bin" "cmdline = fwcfg=$FWCFG visible" \
+		"unsafe.dma_passthrough = on"
+	boot cortex-a72 1
+	expect_guest_pass fwcfg
+	expect_line "guest: fw-cfg visible at $FWCFG: signature QEMU"
+	expect_line "vigil: WARNING: unsafe.dma_passthrough = on: fw-cfg@9020000 (qemu,fw-cfg-mmio) is the guest's, and its DMA reaches all memory, vigil's included"
+	expect_line "vigil: WARNING: unsafe.dma_passthrough = on: pcie@10000000 (PCI host bridge) is the guest's, and its DMA reaches all memory, vigil's included"
+	expect_no_match '^vigil: .* hidden from the guest \(no SMMU'
+	load=$(sed -n 's/^vigil: vigil [0-9a-f]*\(-dirty\)\{0,1\} loaded at \(0x[0-9a-f]*\)$/\2/p' "$case_log.txt")
+	mv "$case_log.txt" "$case_dir/visible.log"
+	if [ -z "$load" ]; then
+		fail "no 'loaded at' line with unsafe.dma_passthrough = on"
+	else
+		make_esp "$GUESTS/fwcfg.bin" "cmdline = fwcfg=$FWCFG target=$load"
+		boot cortex-a72 1
+		expect_guest_pass fwcfg
+		expect_match "^vigil: vigil [0-9a-f]+(-dirty)? loaded at $load\$"
+		expect_match "^guest: ok fw-cfg read aborted far=$FWCFG\$"
+		expect_match "^guest: ok fw-cfg dma of zeros towards $load aborted far=0x9020010\$"
+		expect_match "^vigil: vCPU 0: write of unmapped IPA 0x9020010 at pc 0x[0-9a-f]+: abort injected\$"
+		expect_match '^vigil: [0-9]+ devices that can master DMA hidden from the guest \(no SMMU; see unsafe.dma_passthrough\)$'
+		expect_line "guest: still running after the dma attempt"
+		expect_no_match '^vigil: WARNING: unsafe'
+	fi
+	end_case
+fi
+
 # The guest's own software step left enabled while debug exceptions are
 # masked at EL1 (tests/guests/steplock.c): 10,000 LDAXR/STXR lock rounds
 # per CPU in that window, then the steps the architecture says, counted
