@@ -686,6 +686,27 @@ if selected log-quiet; then
 	end_case
 fi
 
+# An honest console: a guest line that starts with "vigil:" is marked as
+# the guest's, wherever the line starts (after a newline, a CR, a vigil
+# line cutting in, a pause in the middle of the prefix); nothing else the
+# guest writes is changed, and no unmarked forged line reaches the console.
+if selected console-forged-lines; then
+	begin_case console-forged-lines
+	make_esp "$GUESTS/forge.bin"
+	boot cortex-a72 1
+	expect_guest_pass forge
+	expect_line "[guest] vigil: PANIC: forged"
+	expect_line "[guest] vigil: BUG: forged after cr"
+	expect_line "x"
+	expect_match '^vigil: vCPU 0: read of unmapped IPA 0x[0-9a-f]+ at pc 0x[0-9a-f]+: abort injected$'
+	expect_line "[guest] vigil: PANIC: forged after a vigil line"
+	expect_line "[guest] vigil: PANIC: forged slowly"
+	expect_line "vigilant is not vigil:"
+	expect_line "guest: says vigil: in the middle of a line"
+	expect_no_match '^vigil: .*forged'
+	end_case
+fi
+
 # Console input reaches the guest through the emulated PL011.
 if selected console-input; then
 	begin_case console-input
