@@ -401,6 +401,24 @@ if selected dma-fwcfg; then
 	end_case
 fi
 
+# An SError taken from the guest goes back to it as a virtual SError.
+# QEMU's TCG raises no physical SError (its bus errors are synchronous
+# external aborts), so vigil's test hook starts the same injection path
+# (arch_vcpu_inject_serror); -cpu max has FEAT_RAS, so the guest's
+# ESR_EL1.ISS there is the syndrome given (VSESR_EL2).
+for cpu in cortex-a72 max; do
+	name=serror-injected-$cpu
+	selected "$name" || continue
+	begin_case "$name"
+	make_esp "$GUESTS/serror.bin" "cmdline = $([ "$cpu" = max ] && echo ras)" \
+		"test_hooks = on"
+	boot "$cpu" 1
+	expect_guest_pass serror
+	expect_line "vigil: test hook: SError for vCPU 0 (ISS 0x1000123)"
+	expect_match '^guest: ok virtual serror taken once unmasked esr=0xb[ef][0-9a-f]{6}$'
+	end_case
+done
+
 # The guest's own software step left enabled while debug exceptions are
 # masked at EL1 (tests/guests/steplock.c): 10,000 LDAXR/STXR lock rounds
 # per CPU in that window, then the steps the architecture says, counted
