@@ -40,6 +40,8 @@
 #define PL011_MMIO_SIZE 0x1000
 #define RX_BUF_SIZE 256
 #define INPUT_POLL_MS 10
+/* Guest bytes held back at a line start show after one to two of these. */
+#define GUEST_LINE_TICK_MS 100
 
 static volatile uint32_t *uart_regs;
 
@@ -156,7 +158,7 @@ static void vuart_write(struct vuart *u, uint64_t off, uint32_t v)
 	switch (off) {
 	case UARTDR: {
 		char c = (char)v;
-		console_write(&c, 1);
+		console_write_guest(&c, 1);
 		u->ris |= INT_TX;
 		break;
 	}
@@ -232,6 +234,12 @@ static bool pl011_console_init(const void *fdt, struct vm *vm)
 }
 HV_INIT(HV_INIT_CONSOLE, pl011_console_init);
 
+static void guest_output_tick(void *ctx)
+{
+	(void)ctx;
+	console_guest_tick();
+}
+
 /* The guest's PL011 at the real one's address, with the real one's SPI. */
 static bool pl011_guest_init(const void *fdt, struct vm *vm)
 {
@@ -258,6 +266,9 @@ static bool pl011_guest_init(const void *fdt, struct vm *vm)
 	} else {
 		log_warn("console: guest input only when the guest reads the UART");
 	}
+	if (!arch_timer_every(GUEST_LINE_TICK_MS, guest_output_tick, NULL))
+		log_warn("console: a guest line start that looks like 'vigil:' "
+			 "shows only with the guest's next byte");
 	log_debug("console: PL011 at 0x%llx (emulated for the guest, INTID %u)",
 		  (unsigned long long)uart_reg.base, vuart.intid);
 	return true;

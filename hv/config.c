@@ -224,6 +224,8 @@ static const struct key_desc keys[] = {
 	{"memory", KEY_MEMORY, offsetof(struct vigil_config, memory)},
 	{"log", KEY_LOG, offsetof(struct vigil_config, log)},
 	{"test_hooks", KEY_BOOL, offsetof(struct vigil_config, test_hooks)},
+	{"unsafe.dma_passthrough", KEY_BOOL,
+	 offsetof(struct vigil_config, dma_passthrough)},
 	{"net.device", KEY_NET_DEVICE, offsetof(struct vigil_config, net_device)},
 	{"net.ip", KEY_IPV4_PREFIX, offsetof(struct vigil_config, net_ip)},
 	{"net.gw", KEY_IPV4, offsetof(struct vigil_config, net_gw)},

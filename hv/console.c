@@ -1,6 +1,8 @@
 /*
  * Console multiplexing and vigil's log. One lock serialises whole writes so
- * that a vigil line never lands in the middle of another CPU's line.
+ * that a vigil line never lands in the middle of another CPU's line, and
+ * the guest's lines pass through console_mark.c so that none can pass for
+ * vigil's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,9 @@
 static const struct console_ops *console;
 static arch_spinlock_t console_lock;
 static bool last_was_newline = true;
+/* After '\n' or '\r': where a terminal starts a line (console_mark.c). */
+static bool last_was_line_end = true;
+static struct guest_line guest_line;
 static enum log_level current_level = LOG_INFO;
 
 /* Output produced before the console driver registered. */
@@ -32,6 +37,7 @@ static void write_locked(const char *buf, size_t len)
 		early_len += n;
 	}
 	last_was_newline = buf[len - 1] == '\n';
+	last_was_line_end = last_was_newline || buf[len - 1] == '\r';
 }
 
 void console_register(const struct console_ops *ops)
@@ -48,6 +54,26 @@ void console_write(const char *buf, size_t len)
 {
 	arch_spin_lock(&console_lock);
 	write_locked(buf, len);
+	arch_spin_unlock(&console_lock);
+}
+
+void console_write_guest(const char *buf, size_t len)
+{
+	char out[GUEST_LINE_OUT_MAX];
+
+	arch_spin_lock(&console_lock);
+	for (size_t i = 0; i < len; i++)
+		write_locked(out, guest_line_put(&guest_line, buf[i],
+						 last_was_line_end, out));
+	arch_spin_unlock(&console_lock);
+}
+
+void console_guest_tick(void)
+{
+	char out[GUEST_LINE_OUT_MAX];
+
+	arch_spin_lock(&console_lock);
+	write_locked(out, guest_line_tick(&guest_line, out));
 	arch_spin_unlock(&console_lock);
 }
 

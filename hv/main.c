@@ -218,6 +218,53 @@ static void map_passthrough(const struct mem_range *r, const char *node,
 	}
 }
 
+/*
+ * No SMMU is driven yet, so a device that can master DMA writes wherever
+ * its driver in the guest points it, stage 2 or not (QEMU's fw-cfg once
+ * zeroed vigil itself this way). Such devices are hidden from the guest
+ * (removed from its tree, left out of stage 2) unless vigil.cfg says
+ * unsafe.dma_passthrough = on, which names each one in a warning.
+ */
+struct dma_rule_ctx {
+	bool passthrough;
+	bool ok;
+	uint32_t hidden;
+};
+
+static void apply_dma_rule(const void *fdt, int node, const char *name,
+			   const char *why, void *ctx)
+{
+	struct dma_rule_ctx *d = ctx;
+
+	if (d->passthrough) {
+		log_warn("WARNING: unsafe.dma_passthrough = on: %s (%s) is the "
+			 "guest's, and its DMA reaches all memory, vigil's "
+			 "included",
+			 name, why);
+		return;
+	}
+	if (!platform_hide_node(fdt, node)) {
+		log_always("cannot hide %s (%s): more than %u hidden ranges",
+			   name, why, PLATFORM_MAX_HIDDEN);
+		d->ok = false;
+		return;
+	}
+	d->hidden++;
+	log_debug("guest device %s hidden: it can master DMA (%s)", name, why);
+}
+
+static bool hide_dma_devices(const void *fdt, bool passthrough)
+{
+	struct dma_rule_ctx d = {passthrough, true, 0};
+
+	platform_for_each_dma_device(fdt, apply_dma_rule, &d);
+	if (d.hidden != 0)
+		log_info("%u device%s that can master DMA hidden from the guest "
+			 "(no SMMU; see unsafe.dma_passthrough)",
+			 d.hidden, d.hidden == 1 ? "" : "s");
+	return d.ok;
+}
+
 /* The guest could not be started: leave the machine in a clean state. */
 static void __attribute__((noreturn)) boot_failed(void)
 {
@@ -279,6 +326,8 @@ void hv_main(const struct boot_info *info)
 	if (!arch_stage2_map_identity(ipa_init(vm->ram.base), vm->ram.size,
 				      MM_NORMAL))
 		panic("stage 2: cannot map guest RAM");
+	if (!hide_dma_devices(info->dtb, info->cfg.dma_passthrough))
+		boot_failed();
 	struct passthrough_ctx pc = {vm, true, 0, 0};
 	platform_for_each_device_range(info->dtb, map_passthrough, &pc);
 	if (!pc.ok || !build_guest_dt(info, vm, &cpus))

@@ -5,7 +5,6 @@
 #include <libfdt.h>
 #include <vigil/platform.h>
 
-#define PLATFORM_MAX_HIDDEN 8
 
 static struct mem_range hidden[PLATFORM_MAX_HIDDEN];
 static uint32_t nr_hidden;
@@ -99,6 +98,18 @@ bool platform_read_cpus(const void *fdt, uint64_t boot_hwid,
 
 bool platform_hide_device(uint64_t base, uint64_t size)
 {
+	/* Neighbours (virtio-mmio slots, 0x200 apart) share one entry. */
+	for (uint32_t i = 0; i < nr_hidden; i++) {
+		if (hidden[i].base + hidden[i].size == base) {
+			hidden[i].size += size;
+			return true;
+		}
+		if (base + size == hidden[i].base) {
+			hidden[i].base = base;
+			hidden[i].size += size;
+			return true;
+		}
+	}
 	if (nr_hidden == PLATFORM_MAX_HIDDEN)
 		return false;
 	hidden[nr_hidden++] = (struct mem_range){base, size};
@@ -283,4 +294,107 @@ void platform_for_each_device_range(const void *fdt,
 				       fdt_address_cells(fdt, fdt_parent_offset(fdt, node)),
 				       fn, ctx);
 	}
+}
+
+/*
+ * Bus masters without an SMMU (docs/architecture.md, "DMA"). A device that
+ * masters DMA writes to the physical addresses its driver gives it; stage 2
+ * does not see those writes, so such a device in the guest's hands could
+ * overwrite vigil. Known masters by compatible, and every node whose own
+ * properties say it masters, by the device-tree bindings.
+ */
+static const char *const dma_master_compatibles[] = {
+	"virtio,mmio",      /* its queues are wherever the driver puts them */
+	"qemu,fw-cfg-mmio", /* its DMA register takes a physical address */
+};
+
+static const char *const dma_master_props[][2] = {
+	{"dma-coherent", "dma-coherent"},    /* it does DMA, coherently */
+	{"dma-noncoherent", "dma-noncoherent"},
+	{"iommus", "IOMMU master"},          /* masters through an IOMMU */
+	{"iommu-map", "IOMMU master"},
+	{"msi-parent", "writes MSIs"},       /* an MSI is a memory write */
+	{"msi-map", "writes MSIs"},
+	{"#dma-cells", "DMA controller"},    /* a DMA engine */
+};
+
+const char *platform_dma_capable(const void *fdt, int node)
+{
+	int len;
+	const char *type = fdt_getprop(fdt, node, "device_type", &len);
+
+	if (type != NULL && (strcmp(type, "pci") == 0 || strcmp(type, "pciex") == 0))
+		return "PCI host bridge";
+	for (size_t i = 0; i < ARRAY_SIZE(dma_master_compatibles); i++) {
+		if (fdt_node_check_compatible(fdt, node,
+					      dma_master_compatibles[i]) == 0)
+			return dma_master_compatibles[i];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dma_master_props); i++) {
+		if (fdt_getprop(fdt, node, dma_master_props[i][0], &len) != NULL)
+			return dma_master_props[i][1];
+	}
+	return NULL;
+}
+
+static bool node_already_hidden(const void *fdt, int node)
+{
+	struct mem_range r;
+
+	if (!node_reg(fdt, node, &r))
+		return false;
+	for (uint32_t i = 0; i < nr_hidden; i++) {
+		if (range_contains(&hidden[i], r.base, 1))
+			return true;
+	}
+	return false;
+}
+
+void platform_for_each_dma_device(const void *fdt,
+				  void (*fn)(const void *fdt, int node,
+					     const char *name, const char *why,
+					     void *ctx),
+				  void *ctx)
+{
+	int node, depth = 0;
+	struct mem_range r;
+
+	for (node = fdt_next_node(fdt, 0, &depth); node >= 0;
+	     node = fdt_next_node(fdt, node, &depth)) {
+		const char *why;
+		if (!node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node) ||
+		    !node_reg(fdt, node, &r) || node_already_hidden(fdt, node) ||
+		    (why = platform_dma_capable(fdt, node)) == NULL)
+			continue;
+		fn(fdt, node, fdt_get_name(fdt, node, NULL), why, ctx);
+	}
+}
+
+struct hide_ctx {
+	bool ok;
+};
+
+static void hide_range(const struct mem_range *r, const char *name, void *ctx)
+{
+	struct hide_ctx *h = ctx;
+
+	(void)name;
+	if (r->size != 0 && !platform_hide_device(r->base, r->size))
+		h->ok = false;
+}
+
+bool platform_hide_node(const void *fdt, int node)
+{
+	struct hide_ctx h = {true};
+	struct mem_range r;
+	int len;
+	const char *type = fdt_getprop(fdt, node, "device_type", &len);
+
+	for (int i = 0; node_reg_index(fdt, node, i, &r); i++)
+		hide_range(&r, NULL, &h);
+	if (type != NULL && strcmp(type, "pci") == 0)
+		bridge_windows(fdt, node,
+			       fdt_address_cells(fdt, fdt_parent_offset(fdt, node)),
+			       hide_range, &h);
+	return h.ok;
 }

@@ -238,6 +238,13 @@ int64_t smccc_guest_call(struct vcpu *vcpu, const struct smccc_args *args)
 			return SMCCC_NOT_SUPPORTED;
 		test_stop_others(vcpu, args->a1);
 		return 0;
+	case VIGIL_HVC_TEST_SERROR:
+		if (!vcpu->vm->test_hooks)
+			return SMCCC_NOT_SUPPORTED;
+		log_info("test hook: SError for vCPU %u (ISS 0x%llx)", vcpu->id,
+			 (unsigned long long)args->a1);
+		arch_vcpu_inject_serror(vcpu, args->a1);
+		return 0;
 	case PSCI_FN_SYSTEM_RESET:
 		log_info("guest reset (PSCI SYSTEM_RESET on vCPU %u)", vcpu->id);
 		debugger_guest_exit(vcpu);

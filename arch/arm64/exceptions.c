@@ -207,6 +207,9 @@ static struct vcpu *exit_begin(void)
 	struct vcpu *vcpu = this_cpu()->vcpu;
 
 	vcpu->stats.exits++;
+	/* The hardware clears VSE as the guest takes the virtual SError. */
+	if (__builtin_expect(vcpu->arch.hcr_el2 & HCR_VSE, 0))
+		vcpu->arch.hcr_el2 = read_hcr_el2();
 #ifdef VIGIL_EAGER_DEBUG
 	debug_eager_exit(vcpu);
 #endif
@@ -252,10 +255,22 @@ void arm64_guest_serror(struct arch_regs *regs)
 {
 	struct vcpu *vcpu = exit_begin();
 
+	uint64_t esr = read_esr_el2();
+
 	(void)regs;
-	/* An SError is asynchronous: the guest caused it, the guest gets it. */
-	log_info("vCPU %u: SError (ESR 0x%llx) taken at EL2, ignored",
-		 vcpu->id, (unsigned long long)read_esr_el2());
+	/*
+	 * A physical SError routed here (HCR_EL2.AMO) while the guest ran:
+	 * an external abort on one of its device accesses, say. It is
+	 * asynchronous, so it cannot be pinned on an instruction, but it is
+	 * the guest's: it gets it back as a virtual SError with the same
+	 * syndrome, as it would have without vigil (KVM does the same).
+	 */
+	if (abort_log_allowed(vcpu))
+		log_info("vCPU %u: SError (ESR 0x%llx) at pc 0x%llx: injected "
+			 "into the guest",
+			 vcpu->id, (unsigned long long)esr,
+			 (unsigned long long)vcpu_regs(vcpu)->pc);
+	arch_vcpu_inject_serror(vcpu, ESR_ISS(esr));
 	exit_end(vcpu);
 }
 

@@ -76,6 +76,7 @@
 #define HCR_FMO B(3)
 #define HCR_IMO B(4)
 #define HCR_AMO B(5)
+#define HCR_VSE B(8) /* a virtual SError is pending */
 #define HCR_BSU_IS B(10)
 #define HCR_TWI B(13)
 #define HCR_TWE B(14)

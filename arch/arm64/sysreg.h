@@ -46,6 +46,7 @@ SYSREG_READ(hpfar_el2, hpfar_el2)
 SYSREG_RW(icc_sre_el2, S3_4_C12_C9_5)
 SYSREG_RW(ich_hcr_el2, S3_4_C12_C11_0)
 SYSREG_RW(zcr_el2, S3_4_C1_C2_0)
+SYSREG_RW(vsesr_el2, S3_4_C5_C2_3) /* FEAT_RAS */
 SYSREG_RW(smcr_el2, S3_4_C1_C2_6)
 
 /* EL1/EL0 state of the guest */

@@ -242,6 +242,21 @@ static uint64_t abort_ec(const struct vcpu *vcpu, uint64_t ec_same,
 	return vcpu_from_el0(vcpu) ? ec_lower : ec_same;
 }
 
+/*
+ * A virtual SError: HCR_EL2.VSE, which the hardware clears as the guest
+ * takes it (exit_begin folds that back into the cached HCR_EL2, which
+ * other code rewrites). With FEAT_RAS, VSESR_EL2 gives the guest's
+ * ESR_EL1 its IDS and ISS; without it the syndrome is the CPU's own.
+ */
+void arch_vcpu_inject_serror(struct vcpu *vcpu, uint64_t syndrome)
+{
+	if (field_get(read_id_aa64pfr0_el1(), 31, 28) != 0)
+		write_vsesr_el2(syndrome & ESR_ISS(~0UL));
+	vcpu->arch.hcr_el2 |= HCR_VSE;
+	write_hcr_el2(vcpu->arch.hcr_el2);
+	isb();
+}
+
 void arch_vcpu_inject_undef(struct vcpu *vcpu)
 {
 	vcpu_inject_sync(vcpu, ((uint64_t)EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, 0,

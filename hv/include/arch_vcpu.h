@@ -65,4 +65,11 @@ void arch_vcpu_set_vtime_offset(struct vcpu *vcpu, uint64_t offset);
 /* Inject an undefined-instruction exception at the guest's PC. */
 void arch_vcpu_inject_undef(struct vcpu *vcpu);
 
+/*
+ * Make an SError (asynchronous abort) pending for the guest, taken when
+ * the guest unmasks it. syndrome is the architecture's (arm64: the ISS,
+ * IDS included, the guest sees in ESR_EL1 where the CPU has RAS).
+ */
+void arch_vcpu_inject_serror(struct vcpu *vcpu, uint64_t syndrome);
+
 #endif

@@ -399,6 +399,61 @@ if selected net-hidden-device; then
 	end_case
 fi
 
+# No DMA past stage 2 (no SMMU is driven): QEMU's fw-cfg, whose DMA
+# interface writes to physical addresses, is not the guest's. First with
+# unsafe.dma_passthrough = on, which passes it (and every other device
+# that can master DMA) through with a warning naming it: the guest reads
+# its signature, and starts no DMA. That run's "loaded at" line says where
+# vigil is; the second run, by default, programs a DMA write of 1 MiB of
+# zeros there: the access aborts, vigil logs it and keeps running.
+FWCFG=0x9020000
+if selected dma-fwcfg; then
+	begin_case dma-fwcfg
+	make_esp "$GUESTS/fwcfg.bin" "cmdline = fwcfg=$FWCFG visible" \
+		"unsafe.dma_passthrough = on"
+	boot cortex-a72 1
+	expect_guest_pass fwcfg
+	expect_line "guest: fw-cfg visible at $FWCFG: signature QEMU"
+	expect_line "vigil: WARNING: unsafe.dma_passthrough = on: fw-cfg@9020000 (qemu,fw-cfg-mmio) is the guest's, and its DMA reaches all memory, vigil's included"
+	expect_line "vigil: WARNING: unsafe.dma_passthrough = on: pcie@10000000 (PCI host bridge) is the guest's, and its DMA reaches all memory, vigil's included"
+	expect_no_match '^vigil: .* hidden from the guest \(no SMMU'
+	load=$(sed -n 's/^vigil: vigil [0-9a-f]*\(-dirty\)\{0,1\} loaded at \(0x[0-9a-f]*\)$/\2/p' "$case_log.txt")
+	mv "$case_log.txt" "$case_dir/visible.log"
+	if [ -z "$load" ]; then
+		fail "no 'loaded at' line with unsafe.dma_passthrough = on"
+	else
+		make_esp "$GUESTS/fwcfg.bin" "cmdline = fwcfg=$FWCFG target=$load"
+		boot cortex-a72 1
+		expect_guest_pass fwcfg
+		expect_match "^vigil: vigil [0-9a-f]+(-dirty)? loaded at $load\$"
+		expect_match "^guest: ok fw-cfg read aborted far=$FWCFG\$"
+		expect_match "^guest: ok fw-cfg dma of zeros towards $load aborted far=0x9020010\$"
+		expect_match "^vigil: vCPU 0: write of unmapped IPA 0x9020010 at pc 0x[0-9a-f]+: abort injected\$"
+		expect_match '^vigil: [0-9]+ devices that can master DMA hidden from the guest \(no SMMU; see unsafe.dma_passthrough\)$'
+		expect_line "guest: still running after the dma attempt"
+		expect_no_match '^vigil: WARNING: unsafe'
+	fi
+	end_case
+fi
+
+# An SError taken from the guest goes back to it as a virtual SError.
+# QEMU's TCG raises no physical SError (its bus errors are synchronous
+# external aborts), so vigil's test hook starts the same injection path
+# (arch_vcpu_inject_serror); -cpu max has FEAT_RAS, so the guest's
+# ESR_EL1.ISS there is the syndrome given (VSESR_EL2).
+for cpu in cortex-a72 max; do
+	name=serror-injected-$cpu
+	selected "$name" || continue
+	begin_case "$name"
+	make_esp "$GUESTS/serror.bin" "cmdline = $([ "$cpu" = max ] && echo ras)" \
+		"test_hooks = on"
+	boot "$cpu" 1
+	expect_guest_pass serror
+	expect_line "vigil: test hook: SError for vCPU 0 (ISS 0x1000123)"
+	expect_match '^guest: ok virtual serror taken once unmasked esr=0xb[ef][0-9a-f]{6}$'
+	end_case
+done
+
 # The guest's own software step left enabled while debug exceptions are
 # masked at EL1 (tests/guests/steplock.c): 10,000 LDAXR/STXR lock rounds
 # per CPU in that window, then the steps the architecture says, counted
@@ -681,6 +736,27 @@ if selected log-quiet; then
 	boot cortex-a72 1
 	expect_guest_pass hello
 	expect_no_match '^vigil:'
+	end_case
+fi
+
+# An honest console: a guest line that starts with "vigil:" is marked as
+# the guest's, wherever the line starts (after a newline, a CR, a vigil
+# line cutting in, a pause in the middle of the prefix); nothing else the
+# guest writes is changed, and no unmarked forged line reaches the console.
+if selected console-forged-lines; then
+	begin_case console-forged-lines
+	make_esp "$GUESTS/forge.bin"
+	boot cortex-a72 1
+	expect_guest_pass forge
+	expect_line "[guest] vigil: PANIC: forged"
+	expect_line "[guest] vigil: BUG: forged after cr"
+	expect_line "x"
+	expect_match '^vigil: vCPU 0: read of unmapped IPA 0x[0-9a-f]+ at pc 0x[0-9a-f]+: abort injected$'
+	expect_line "[guest] vigil: PANIC: forged after a vigil line"
+	expect_line "[guest] vigil: PANIC: forged slowly"
+	expect_line "vigilant is not vigil:"
+	expect_line "guest: says vigil: in the middle of a line"
+	expect_no_match '^vigil: .*forged'
 	end_case
 fi
 

@@ -586,6 +586,13 @@ TEST(test_hooks)
 	expect_on_off_key("test_hooks", offsetof(struct vigil_config, test_hooks));
 }
 
+/* Off unless asked for: DMA-capable devices stay hidden by default. */
+TEST(unsafe_dma_passthrough)
+{
+	expect_on_off_key("unsafe.dma_passthrough",
+			  offsetof(struct vigil_config, dma_passthrough));
+}
+
 TEST(gdb_keys)
 {
 	struct vigil_config cfg;

@@ -919,13 +919,22 @@ TEST(hidden_device_list)
 	const struct mem_range *list = platform_hidden_devices(&n);
 
 	EXPECT_EQ(0, n);
-	for (uint64_t i = 0; i < 8; i++)
-		EXPECT_TRUE(platform_hide_device(0x10000000 + i * 0x1000, 0x1000));
+	/* Touching ranges (virtio-mmio slots) share one entry, either side. */
+	EXPECT_TRUE(platform_hide_device(0x0a000200, 0x200));
+	EXPECT_TRUE(platform_hide_device(0x0a000400, 0x200));
+	EXPECT_TRUE(platform_hide_device(0x0a000000, 0x200));
+	list = platform_hidden_devices(&n);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(0x0a000000, list[0].base);
+	EXPECT_EQ(0x600, list[0].size);
+	for (uint64_t i = 1; i < PLATFORM_MAX_HIDDEN; i++)
+		EXPECT_TRUE(platform_hide_device(0x10000000 + i * 0x2000, 0x1000));
 	EXPECT_FALSE(platform_hide_device(0x20000000, 0x1000));
 	list = platform_hidden_devices(&n);
-	EXPECT_EQ(8, n);
-	EXPECT_EQ(0x10007000, list[7].base);
-	EXPECT_EQ(0x1000, list[7].size);
+	EXPECT_EQ(PLATFORM_MAX_HIDDEN, n);
+	EXPECT_EQ(0x10000000 + (PLATFORM_MAX_HIDDEN - 1) * 0x2000,
+		  list[PLATFORM_MAX_HIDDEN - 1].base);
+	EXPECT_EQ(0x1000, list[PLATFORM_MAX_HIDDEN - 1].size);
 }
 
 /* The guest keeps the firmware's PCI resources (vigil maps around them). */
@@ -1000,5 +1009,83 @@ TEST(guest_tree_keeps_msi_references_to_present_its)
 	EXPECT_TRUE(fdt_getprop(dst, fdt_path_offset(dst, "/dev@20000000"),
 				"msi-parent", NULL) != NULL);
 	free(dst);
+	free(src);
+}
+
+/*
+ * Which nodes can master DMA (docs/architecture.md, "DMA"): QEMU virt's
+ * fw-cfg, virtio-mmio and PCIe host bridge, and anything whose properties
+ * say so; not its UART, RTC, GPIO, flash, GIC or timer, and not a bus
+ * that merely translates its children's DMA addresses (dma-ranges).
+ */
+static void *src_with_devices(void)
+{
+	struct src_opts o = {0};
+	void *small = build_src(&o);
+	void *src = malloc(DST_SIZE);
+	static const struct {
+		const char *name, *compat, *prop, *type;
+	} nodes[] = {
+		{"fw-cfg@9020000", "qemu,fw-cfg-mmio", "dma-coherent", NULL},
+		{"virtio_mmio@a000000", "virtio,mmio", NULL, NULL},
+		{"pcie@10000000", "pci-host-ecam-generic", NULL, "pci"},
+		{"pl031@9010000", "arm,pl031", NULL, NULL},
+		{"pl061@9030000", "arm,pl061", NULL, NULL},
+		{"flash@0", "cfi-flash", NULL, NULL},
+		{"intc@8000000", "arm,gic-v3", NULL, NULL},
+		{"timer", "arm,armv8-timer", NULL, NULL},
+		{"dma@9100000", "arm,pl330", "#dma-cells", NULL},
+		{"eth@9200000", "vendor,eth", "iommus", NULL},
+		{"dev@9300000", "vendor,dev", "msi-parent", NULL},
+		{"bus@9400000", "simple-bus", "dma-ranges", NULL},
+		{"blk@9500000", "vendor,blk", "dma-noncoherent", NULL},
+	};
+
+	fdt_open_into(small, src, DST_SIZE);
+	free(small);
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		int n = fdt_add_subnode(src, 0, nodes[i].name);
+		fdt_setprop_string(src, n, "compatible", nodes[i].compat);
+		if (nodes[i].prop)
+			fdt_setprop_u32(src, n, nodes[i].prop, 1);
+		if (nodes[i].type)
+			fdt_setprop_string(src, n, "device_type", nodes[i].type);
+	}
+	return src;
+}
+
+static const char *dma_why(const void *fdt, const char *path)
+{
+	int node = fdt_path_offset(fdt, path);
+
+	if (node < 0)
+		test_abort("no %s", path);
+	return platform_dma_capable(fdt, node);
+}
+
+#define EXPECT_DMA(fdt, path, why)                                     \
+	do {                                                           \
+		const char *w_ = dma_why(fdt, path);                   \
+		EXPECT_TRUE(w_ != NULL && strcmp(w_, why) == 0);       \
+	} while (0)
+
+TEST(dma_capable_nodes)
+{
+	void *src = src_with_devices();
+
+	EXPECT_DMA(src, "/fw-cfg@9020000", "qemu,fw-cfg-mmio");
+	EXPECT_DMA(src, "/virtio_mmio@a000000", "virtio,mmio");
+	EXPECT_DMA(src, "/pcie@10000000", "PCI host bridge");
+	EXPECT_DMA(src, "/dma@9100000", "DMA controller");
+	EXPECT_DMA(src, "/eth@9200000", "IOMMU master");
+	EXPECT_DMA(src, "/dev@9300000", "writes MSIs");
+	EXPECT_DMA(src, "/blk@9500000", "dma-noncoherent");
+	EXPECT_TRUE(dma_why(src, "/pl011@9000000") == NULL);
+	EXPECT_TRUE(dma_why(src, "/pl031@9010000") == NULL);
+	EXPECT_TRUE(dma_why(src, "/pl061@9030000") == NULL);
+	EXPECT_TRUE(dma_why(src, "/flash@0") == NULL);
+	EXPECT_TRUE(dma_why(src, "/intc@8000000") == NULL);
+	EXPECT_TRUE(dma_why(src, "/timer") == NULL);
+	EXPECT_TRUE(dma_why(src, "/bus@9400000") == NULL);
 	free(src);
 }

@@ -28,7 +28,7 @@ UNIT_FDT_CFLAGS := -std=gnu11 -g -O1 $(UNIT_SAN) -fno-omit-frame-pointer \
 # Test binaries and the code under test each one links.
 UNIT_NAMES := test_config test_image test_pgtable test_psci test_mmio \
 	test_guest_dt test_net test_virtio test_walk test_rsp test_gdb \
-	test_vtime
+	test_vtime test_console
 UNIT_TESTS := $(addprefix $(UNIT_BIN)/,$(UNIT_NAMES))
 
 UNIT_COMMON := tests/unit/test_main.c tests/unit/fake/arch_fake.c \
@@ -46,6 +46,7 @@ unit_lwip_test_net := yes
 unit_src_test_walk := debug/walk.c
 unit_src_test_rsp := debug/rsp.c
 unit_src_test_vtime := hv/vtime.c
+unit_src_test_console := hv/console_mark.c
 unit_src_test_gdb := debug/gdb.c debug/rsp.c debug/regs.c debug/xfer.c \
 	tests/unit/fake/target_fake.c
 

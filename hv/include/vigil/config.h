@@ -37,6 +37,9 @@ struct vigil_config {
 	uint64_t memory; /* bytes of guest RAM */
 	enum log_level log;
 	bool test_hooks; /* answer vigil's test-only SMCCC calls */
+	/* Pass devices that can master DMA to the guest even though no SMMU
+	 * confines them (unsafe.dma_passthrough); default off. */
+	bool dma_passthrough;
 
 	/* vigil's own network (the NIC is hidden from the guest). */
 	char net_device[CONFIG_PATH_MAX]; /* DT path or "pci:BB:DD.F"; "" = first virtio-net */

@@ -55,7 +55,12 @@ bool guest_dt_build(const void *src, void *dst, size_t dst_size,
 /* Does every bus above node map addresses 1:1 (root, or empty "ranges")? */
 bool platform_reg_is_identity(const void *fdt, int node);
 
-/* Host devices vigil keeps for itself (removed from the guest's tree). */
+/*
+ * Host devices the guest must not see: those vigil keeps for itself and
+ * those that can master DMA (removed from the guest's tree, not mapped in
+ * stage 2). Touching ranges share an entry; false when the table is full.
+ */
+#define PLATFORM_MAX_HIDDEN 64
 bool platform_hide_device(uint64_t base, uint64_t size);
 
 const struct mem_range *platform_hidden_devices(uint32_t *count);
@@ -87,6 +92,26 @@ void platform_for_each_device_range(const void *fdt,
 				    void (*fn)(const struct mem_range *r,
 					       const char *node, void *ctx),
 				    void *ctx);
+
+/*
+ * Why node can master DMA (a short reason: "PCI host bridge", the
+ * compatible, the property that says so), or NULL. The rule, from the
+ * device-tree bindings, is in docs/architecture.md ("DMA").
+ */
+const char *platform_dma_capable(const void *fdt, int node);
+
+/*
+ * Call fn for every enabled node with "reg" on 1:1 buses that can master
+ * DMA and is not already hidden (vigil's own NIC is).
+ */
+void platform_for_each_dma_device(const void *fdt,
+				  void (*fn)(const void *fdt, int node,
+					     const char *name, const char *why,
+					     void *ctx),
+				  void *ctx);
+
+/* Hide node: its "reg" ranges and, for a host bridge, its windows. */
+bool platform_hide_node(const void *fdt, int node);
 
 /* The firmware's device tree, for drivers looking for their device. */
 const void *platform_fdt(void);

@@ -64,6 +64,13 @@
  * services (the network) must carry on meanwhile. Returns 0.
  */
 #define VIGIL_HVC_TEST_STOP_OTHERS 0xC6000101U
+/*
+ * VIGIL_HVC_TEST_SERROR(iss) hands the calling vCPU a virtual SError with
+ * syndrome iss, through the path a physical SError taken from the guest
+ * follows (arch_vcpu_inject_serror): QEMU's TCG raises no physical
+ * SError. Returns 0; the SError is taken once the guest unmasks it.
+ */
+#define VIGIL_HVC_TEST_SERROR 0xC6000102U
 
 struct vcpu;
 

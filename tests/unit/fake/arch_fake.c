@@ -242,6 +242,12 @@ void arch_vcpu_set_vtime_offset(struct vcpu *vcpu, uint64_t offset)
 	vcpu->arch.vtime_offset = offset;
 }
 
+void arch_vcpu_inject_serror(struct vcpu *vcpu, uint64_t syndrome)
+{
+	(void)syndrome;
+	vcpu->arch.serrors++;
+}
+
 void arch_vcpu_inject_undef(struct vcpu *vcpu)
 {
 	vcpu->arch.undefs++;

@@ -18,7 +18,7 @@ struct arch_regs {
 struct arch_vcpu {
 	struct arch_regs regs;
 	/* How often each arch_vcpu_* operation ran on this vCPU. */
-	unsigned int inits, resets, enters, saves, restores, undefs;
+	unsigned int inits, resets, enters, saves, restores, undefs, serrors;
 	bool debug_host_owned; /* arch_debug_host_acquire/release */
 	uint64_t vtime_offset;  /* arch_vcpu_set_vtime_offset */
 };
