@@ -1,15 +1,12 @@
 /*
  * Device-tree helpers for drivers that look at one particular node (the
- * one vigil.cfg names, or the n-th of a kind) rather than the first node
- * of a compatible string, which is all hv/include/vigil/platform.h offers.
+ * one vigil.cfg names, or the n-th of a kind), on top of the node readers
+ * of hv/include/vigil/platform.h (platform_node_enabled/_reg/...).
  */
 #ifndef DRIVERS_DT_H
 #define DRIVERS_DT_H
 
 #include <vigil/types.h>
-
-/* status absent, "okay" or "ok". */
-bool dt_node_enabled(const void *fdt, int node);
 
 /*
  * Register range number index of node, in host-physical addresses: false

@@ -81,7 +81,7 @@ static bool read_host(const void *fdt, int node, struct pci_host *h)
 {
 	int len;
 
-	if (!dt_node_enabled(fdt, node) || !dt_node_reg(fdt, node, 0, &h->ecam))
+	if (!platform_node_enabled(fdt, node) || !dt_node_reg(fdt, node, 0, &h->ecam))
 		return false;
 	h->node = node;
 	h->bus_start = 0;

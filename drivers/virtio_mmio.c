@@ -302,7 +302,7 @@ static bool probe_slot(const void *fdt, int node, uint32_t device_id,
 	struct virtio_mmio_dev m = {.node = node, .fdt = fdt};
 	const char *what = virtio_id_name(device_id);
 
-	if (!dt_node_enabled(fdt, node) || !dt_node_reg(fdt, node, 0, &m.reg) ||
+	if (!platform_node_enabled(fdt, node) || !dt_node_reg(fdt, node, 0, &m.reg) ||
 	    m.reg.size < MMIO_CONFIG) {
 		if (named)
 			log_always("%s: disabled, or no usable reg",

@@ -69,9 +69,7 @@ bool platform_read_cpus(const void *fdt, uint64_t boot_hwid,
 		const char *type = fdt_getprop(fdt, node, "device_type", &len);
 		if (type == NULL || strcmp(type, "cpu") != 0)
 			continue;
-		const char *status = fdt_getprop(fdt, node, "status", &len);
-		if (status != NULL && strcmp(status, "okay") != 0 &&
-		    strcmp(status, "ok") != 0)
+		if (!platform_node_enabled(fdt, node))
 			continue;
 		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
 		if (reg == NULL || len < ac * 4)
@@ -139,7 +137,7 @@ bool platform_reg_is_identity(const void *fdt, int node)
 	return true;
 }
 
-static bool node_enabled(const void *fdt, int node)
+bool platform_node_enabled(const void *fdt, int node)
 {
 	int len;
 	const char *status = fdt_getprop(fdt, node, "status", &len);
@@ -147,8 +145,8 @@ static bool node_enabled(const void *fdt, int node)
 	       strcmp(status, "ok") == 0;
 }
 
-static bool node_reg_index(const void *fdt, int node, int index,
-			   struct mem_range *reg)
+bool platform_node_reg(const void *fdt, int node, int index,
+		       struct mem_range *reg)
 {
 	int parent = fdt_parent_offset(fdt, node), len;
 	if (parent < 0 || index < 0)
@@ -166,7 +164,7 @@ static bool node_reg_index(const void *fdt, int node, int index,
 
 static bool node_reg(const void *fdt, int node, struct mem_range *reg)
 {
-	return node_reg_index(fdt, node, 0, reg);
+	return platform_node_reg(fdt, node, 0, reg);
 }
 
 bool platform_find_device(const void *fdt, const char *compatible,
@@ -186,13 +184,13 @@ bool platform_find_device(const void *fdt, const char *compatible,
 			node = fdt_path_offset_namelen(fdt, path, n);
 			if (node >= 0 &&
 			    fdt_node_check_compatible(fdt, node, compatible) == 0 &&
-			    node_enabled(fdt, node) && node_reg(fdt, node, reg))
+			    platform_node_enabled(fdt, node) && node_reg(fdt, node, reg))
 				return true;
 		}
 	}
 	for (node = fdt_node_offset_by_compatible(fdt, -1, compatible); node >= 0;
 	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
-		if (node_enabled(fdt, node) && node_reg(fdt, node, reg))
+		if (platform_node_enabled(fdt, node) && node_reg(fdt, node, reg))
 			return true;
 	}
 	return false;
@@ -204,27 +202,31 @@ bool platform_find_device_reg(const void *fdt, const char *compatible,
 	for (int node = fdt_node_offset_by_compatible(fdt, -1, compatible);
 	     node >= 0;
 	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
-		if (node_enabled(fdt, node))
-			return node_reg_index(fdt, node, index, reg);
+		if (platform_node_enabled(fdt, node))
+			return platform_node_reg(fdt, node, index, reg);
 	}
 	return false;
 }
 
-static int interrupt_parent_cells(const void *fdt, int node)
+int platform_interrupt_parent(const void *fdt, int node)
 {
 	int len;
 
 	for (int n = node; n >= 0; n = fdt_parent_offset(fdt, n)) {
 		const fdt32_t *ph = fdt_getprop(fdt, n, "interrupt-parent", &len);
-		if (ph != NULL && len == 4) {
-			int ic = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph));
-			const fdt32_t *c =
-				ic >= 0 ? fdt_getprop(fdt, ic, "#interrupt-cells", &len)
-					: NULL;
-			return c != NULL && len == 4 ? (int)fdt32_to_cpu(*c) : -1;
-		}
+		if (ph != NULL && len == 4)
+			return fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(*ph));
 	}
-	return -1;
+	return -FDT_ERR_NOTFOUND;
+}
+
+int platform_interrupt_cells(const void *fdt, int node)
+{
+	int len, ic = platform_interrupt_parent(fdt, node);
+	const fdt32_t *c =
+		ic >= 0 ? fdt_getprop(fdt, ic, "#interrupt-cells", &len) : NULL;
+
+	return c != NULL && len == 4 ? (int)fdt32_to_cpu(*c) : -1;
 }
 
 bool platform_find_device_irq(const void *fdt, const char *compatible,
@@ -235,12 +237,12 @@ bool platform_find_device_irq(const void *fdt, const char *compatible,
 	for (node = fdt_node_offset_by_compatible(fdt, -1, compatible);
 	     node >= 0;
 	     node = fdt_node_offset_by_compatible(fdt, node, compatible)) {
-		if (node_enabled(fdt, node))
+		if (platform_node_enabled(fdt, node))
 			break;
 	}
 	if (node < 0)
 		return false;
-	int n = interrupt_parent_cells(fdt, node);
+	int n = platform_interrupt_cells(fdt, node);
 	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
 	if (n < 1 || n > 4 || p == NULL || len < (index + 1) * n * 4)
 		return false;
@@ -282,10 +284,10 @@ void platform_for_each_device_range(const void *fdt,
 		if (type != NULL &&
 		    (strcmp(type, "memory") == 0 || strcmp(type, "cpu") == 0))
 			continue;
-		if (!node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node))
+		if (!platform_node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node))
 			continue;
 		struct mem_range r;
-		for (int i = 0; node_reg_index(fdt, node, i, &r); i++) {
+		for (int i = 0; platform_node_reg(fdt, node, i, &r); i++) {
 			if (r.size != 0)
 				fn(&r, fdt_get_name(fdt, node, NULL), ctx);
 		}
@@ -362,7 +364,7 @@ void platform_for_each_dma_device(const void *fdt,
 	for (node = fdt_next_node(fdt, 0, &depth); node >= 0;
 	     node = fdt_next_node(fdt, node, &depth)) {
 		const char *why;
-		if (!node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node) ||
+		if (!platform_node_enabled(fdt, node) || !platform_reg_is_identity(fdt, node) ||
 		    !node_reg(fdt, node, &r) || node_already_hidden(fdt, node) ||
 		    (why = platform_dma_capable(fdt, node)) == NULL)
 			continue;
@@ -390,7 +392,7 @@ bool platform_hide_node(const void *fdt, int node)
 	int len;
 	const char *type = fdt_getprop(fdt, node, "device_type", &len);
 
-	for (int i = 0; node_reg_index(fdt, node, i, &r); i++)
+	for (int i = 0; platform_node_reg(fdt, node, i, &r); i++)
 		hide_range(&r, NULL, &h);
 	if (type != NULL && strcmp(type, "pci") == 0)
 		bridge_windows(fdt, node,

@@ -25,6 +25,20 @@ bool platform_check_dtb(const void *fdt, size_t size, char *err,
 			size_t err_len);
 
 /*
+ * One node, the way every reader of the tree (hv/ and drivers/) reads it.
+ * Enabled: status absent, "okay" or "ok". Register range number index,
+ * as the node's parent bus gives it (#address-cells 1-2, #size-cells 0-2;
+ * a missing size reads 0), not translated. The interrupt controller: the
+ * nearest "interrupt-parent" up the tree (a negative libfdt error when
+ * there is none), and its #interrupt-cells (-1 when unusable).
+ */
+bool platform_node_enabled(const void *fdt, int node);
+bool platform_node_reg(const void *fdt, int node, int index,
+		       struct mem_range *reg);
+int platform_interrupt_parent(const void *fdt, int node);
+int platform_interrupt_cells(const void *fdt, int node);
+
+/*
  * Collect the CPUs of the device tree, the boot CPU (boot_hwid) first.
  * Returns false with a message in err when the tree has no usable /cpus.
  */
