@@ -191,10 +191,15 @@ set -e
 say "inner '$cmd' exited $status after $((SECONDS - start)) s"
 kill_inside
 
-# make test's last line is its count; a run that ended without one failed
+# make test's count is its last line of its own (make may add an error
+# line after it when something failed); a run that printed none failed
 # (FRESH_CMD may name a command that prints none: its status is the word).
-last=$(tail -n 1 "$inner_log")
-if [[ ! "$last" =~ ^([a-z-]+:\ )?[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
+# Only make test's total counts for it; a suite's line ("lint: ...") is the
+# count of a FRESH_CMD such as `make lint`.
+count_re='^[0-9]+ passed, [0-9]+ failed$'
+[ -z "${FRESH_CMD:-}" ] || count_re='^([a-z-]+: )?[0-9]+ passed, [0-9]+ failed$'
+last=$(grep -E "$count_re" "$inner_log" | tail -n 1 || true)
+if [ -z "$last" ]; then
 	if [ -n "${FRESH_CMD:-}" ]; then
 		last=""
 	else

@@ -935,7 +935,8 @@ if selected user-guide-by-hand; then
 				< /dev/null > "$case_dir/gdb.log" 2>&1 || true
 			sed 's/^/  gdb: /' "$case_dir/gdb.log"
 			for n in 0 1; do
-				grep -qE "^[* ] +$((n + 1)) +Thread [0-9.]+ \"vCPU$n \(EL1\)\"" "$case_dir/gdb.log" ||
+				# EL1 or EL0: the attach may find a vCPU in init already.
+				grep -qE "^[* ] +$((n + 1)) +Thread [0-9.]+ \"vCPU$n \(EL[01]\)\"" "$case_dir/gdb.log" ||
 					fail "gdb did not list vCPU$n as a thread"
 			done
 			grep -qF "[Inferior 1 (Remote target) detached]" "$case_dir/gdb.log" ||
