@@ -35,10 +35,7 @@ const char guest_name[] = "debug";
 #define DFR0_CTX_CMPS_SHIFT	28
 #define DFR0_FIELD_MASK		0xfUL
 
-#define MDSCR_SS		(1UL << 0)
 #define MDSCR_TDCC		(1UL << 12)
-#define MDSCR_KDE		(1UL << 13)
-#define MDSCR_MDE		(1UL << 15)
 #define MDSCR_TESTED_BITS	(MDSCR_SS | MDSCR_TDCC | MDSCR_KDE | MDSCR_MDE)
 
 #define OSLAR_OSLK		1UL
@@ -74,16 +71,7 @@ const char guest_name[] = "debug";
 #define WCR_FIELDS		0x1f1fffffUL
 
 /* SPSR_EL1 / PSTATE */
-#define SPSR_M_EL0T		0x0UL
-#define SPSR_M_EL1H		0x5UL
-#define SPSR_F			(1UL << 6)
-#define SPSR_I			(1UL << 7)
-#define SPSR_A			(1UL << 8)
-#define SPSR_D			(1UL << 9)
-#define SPSR_SS			(1UL << 21)
 #define SPSR_ALL_MASKED		(SPSR_D | SPSR_A | SPSR_I | SPSR_F)
-/* DAIFSet/DAIFClr immediate for PSTATE.D */
-#define DAIF_IMM_D		8
 
 /* ESR_EL1 */
 #define ESR_EC_SHIFT		26

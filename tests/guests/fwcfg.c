@@ -43,23 +43,6 @@ static u64 be64(u64 v)
 	return __builtin_bswap64(v);
 }
 
-static bool read8(u64 addr, u8 *value, struct exception_record *rec)
-{
-	u32 v = 0;
-
-	expect_exception();
-	asm volatile("ldrb %w0, [%1]" : "+r"(v) : "r"(addr) : "memory");
-	*value = (u8)v;
-	return exception_taken(rec);
-}
-
-static bool write16(u64 addr, u32 value, struct exception_record *rec)
-{
-	expect_exception();
-	asm volatile("strh %w0, [%1]" : : "r"(value), "r"(addr) : "memory");
-	return exception_taken(rec);
-}
-
 static void check_visible(u64 base)
 {
 	struct exception_record rec;
@@ -67,14 +50,14 @@ static void check_visible(u64 base)
 	u64 dma_reg;
 	unsigned i;
 
-	if (write16(base + FW_CFG_SELECTOR, __builtin_bswap16(FW_CFG_SIGNATURE),
+	if (probe_write16(base + FW_CFG_SELECTOR, __builtin_bswap16(FW_CFG_SIGNATURE),
 		    &rec)) {
 		report_fail("fw-cfg selector write aborted esr=0x%lx", rec.esr);
 		return;
 	}
 	for (i = 0; i < 4; i++) {
 		u8 c;
-		if (read8(base + FW_CFG_DATA, &c, &rec)) {
+		if (probe_read8(base + FW_CFG_DATA, &c, &rec)) {
 			report_fail("fw-cfg data read aborted esr=0x%lx", rec.esr);
 			return;
 		}
@@ -95,7 +78,7 @@ static void check_hidden(u64 base, u64 target)
 	struct exception_record rec;
 	u8 c;
 
-	if (read8(base + FW_CFG_DATA, &c, &rec))
+	if (probe_read8(base + FW_CFG_DATA, &c, &rec))
 		report_ok("fw-cfg read aborted far=0x%lx", rec.far);
 	else
 		report_fail("fw-cfg data read 0x%x: the device is reachable", c);

@@ -27,13 +27,9 @@ const char guest_name[] = "lazydebug";
 #define HVC_EVERY		1000000u
 #define HVC_ROUNDS		(LOOP_ITERATIONS / HVC_EVERY)
 
-#define MDSCR_KDE		(1UL << 13)
-#define MDSCR_MDE		(1UL << 15)
 #define BCR_E			(1UL << 0)
 #define BCR_PMC_EL1		(1UL << 1)
 #define BCR_BAS_A64		(0xfUL << 5)
-#define SPSR_D			(1UL << 9)
-#define DAIF_IMM_D		8
 #define EC_BREAKPT_CUR		0x31
 #define ESR_EC_SHIFT		26
 #define ESR_IL			(1UL << 25)

@@ -16,23 +16,6 @@
 
 const char guest_name[] = "probe";
 
-static bool probe_read32(u64 addr, u32 *value, struct exception_record *rec)
-{
-	u32 v = 0;
-
-	expect_exception();
-	asm volatile("ldr %w0, [%1]" : "+r"(v) : "r"(addr) : "memory");
-	*value = v;
-	return exception_taken(rec);
-}
-
-static bool probe_write32(u64 addr, u32 value, struct exception_record *rec)
-{
-	expect_exception();
-	asm volatile("str %w0, [%1]" : : "r"(value), "r"(addr) : "memory");
-	return exception_taken(rec);
-}
-
 void guest_main(void)
 {
 	struct exception_record rec;

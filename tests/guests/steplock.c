@@ -49,18 +49,7 @@ const char guest_name[] = "steplock";
 #define STEP_LIMIT		16	/* a runaway step stops here */
 #define EL0_EXIT_SVC_IMM	0xe0
 
-#define MDSCR_SS		(1UL << 0)
-#define MDSCR_KDE		(1UL << 13)
-#define MDSCR_MDE		(1UL << 15)
 
-#define SPSR_M_EL0T		0x0UL
-#define SPSR_M_EL1H		0x5UL
-#define SPSR_F			(1UL << 6)
-#define SPSR_I			(1UL << 7)
-#define SPSR_A			(1UL << 8)
-#define SPSR_D			(1UL << 9)
-#define SPSR_SS			(1UL << 21)
-#define DAIF_IMM_D		8
 
 #define ESR_EC_SHIFT		26
 #define ESR_IL			(1UL << 25)

@@ -88,19 +88,36 @@ void handle_exception(struct exception_frame *frame, u64 slot)
 
 /* The load/store is the only instruction between arming and checking, so
  * a fault is necessarily this access; the handler steps over it. */
-bool probe_read64(u64 addr, u64 *value, struct exception_record *rec)
-{
-	u64 v = 0;
+/*
+ * Loads and stores that may fault, one per access size (the size is the
+ * device's register width: a wider or narrower access is another access).
+ */
+#define PROBE_ACCESSORS(bits, type, ld, st, reg)                             \
+	bool probe_read##bits(u64 addr, type *value,                         \
+			      struct exception_record *rec)                  \
+	{                                                                    \
+		u64 v = 0;                                                   \
+                                                                             \
+		expect_exception();                                          \
+		asm volatile(ld " %" reg "0, [%1]"                           \
+			     : "+r"(v)                                       \
+			     : "r"(addr)                                     \
+			     : "memory");                                    \
+		*value = (type)v;                                            \
+		return exception_taken(rec);                                 \
+	}                                                                    \
+	bool probe_write##bits(u64 addr, type value,                         \
+			       struct exception_record *rec)                 \
+	{                                                                    \
+		expect_exception();                                          \
+		asm volatile(st " %" reg "0, [%1]"                           \
+			     :                                               \
+			     : "r"((u64)value), "r"(addr)                    \
+			     : "memory");                                    \
+		return exception_taken(rec);                                 \
+	}
 
-	expect_exception();
-	asm volatile("ldr %0, [%1]" : "+r"(v) : "r"(addr) : "memory");
-	*value = v;
-	return exception_taken(rec);
-}
-
-bool probe_write64(u64 addr, u64 value, struct exception_record *rec)
-{
-	expect_exception();
-	asm volatile("str %0, [%1]" : : "r"(value), "r"(addr) : "memory");
-	return exception_taken(rec);
-}
+PROBE_ACCESSORS(8, u8, "ldrb", "strb", "w")
+PROBE_ACCESSORS(16, u16, "ldrh", "strh", "w")
+PROBE_ACCESSORS(32, u32, "ldr", "str", "w")
+PROBE_ACCESSORS(64, u64, "ldr", "str", "")

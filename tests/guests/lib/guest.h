@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 typedef uint8_t u8;
+typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int32_t s32;
@@ -178,7 +179,13 @@ void set_exception_hook(exception_hook_t hook);
 void expect_exception(void);
 bool exception_taken(struct exception_record *rec);
 
-/* One aligned 64-bit access at addr; true if it raised an exception. */
+/* One aligned access of that size at addr; true if it raised an exception. */
+bool probe_read8(u64 addr, u8 *value, struct exception_record *rec);
+bool probe_write8(u64 addr, u8 value, struct exception_record *rec);
+bool probe_read16(u64 addr, u16 *value, struct exception_record *rec);
+bool probe_write16(u64 addr, u16 value, struct exception_record *rec);
+bool probe_read32(u64 addr, u32 *value, struct exception_record *rec);
+bool probe_write32(u64 addr, u32 value, struct exception_record *rec);
 bool probe_read64(u64 addr, u64 *value, struct exception_record *rec);
 bool probe_write64(u64 addr, u64 value, struct exception_record *rec);
 
@@ -189,6 +196,21 @@ bool probe_write64(u64 addr, u64 value, struct exception_record *rec);
  * eret_return (ELR = eret_return, SPSR = EL1h with DAIF masked).
  */
 u64 run_with_pstate(u64 arg0, u64 arg1, void *entry, u64 spsr, u64 sp_el0);
+
+/* SPSR_EL1 / PSTATE fields for run_with_pstate() and the debug guests. */
+#define SPSR_M_EL0T		0x0UL
+#define SPSR_M_EL1H		0x5UL
+#define SPSR_F			(1UL << 6)
+#define SPSR_I			(1UL << 7)
+#define SPSR_A			(1UL << 8)
+#define SPSR_D			(1UL << 9)
+#define SPSR_SS			(1UL << 21)
+/* DAIFSet/DAIFClr immediate for PSTATE.D */
+#define DAIF_IMM_D		8
+/* MDSCR_EL1 */
+#define MDSCR_SS		(1UL << 0)
+#define MDSCR_KDE		(1UL << 13)
+#define MDSCR_MDE		(1UL << 15)
 extern char eret_return[];
 
 /* ---- Counting EL2 instructions: pmu.c -------------------------------- */
